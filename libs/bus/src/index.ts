@@ -1,0 +1,4 @@
+export * from './subjects';
+export * from './nats-connection';
+export * from './key-stream';
+export * from './envelope-codec';

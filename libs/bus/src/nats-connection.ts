@@ -1,0 +1,41 @@
+import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
+import { readFileSync } from 'node:fs';
+
+export interface NatsSettings {
+  url: string;
+  user?: string;
+  password?: string;
+  /** Path to a .creds file (JWT + nkey seed); takes precedence over user/password. */
+  credsFile?: string;
+}
+
+export function natsSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): NatsSettings {
+  return {
+    url: env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    user: env.NATS_USER || undefined,
+    password: env.NATS_PASSWORD || undefined,
+    credsFile: env.NATS_CREDS || undefined,
+  };
+}
+
+/**
+ * Connects and keeps reconnecting forever: apps report not-ready while NATS is away and recover by
+ * themselves when it returns, instead of exiting.
+ */
+export async function connectNats(settings: NatsSettings, name: string, extra: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
+  const options: ConnectionOptions = {
+    servers: settings.url.split(','),
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    waitOnFirstConnect: true,
+    ...extra,
+  };
+  if (settings.credsFile) {
+    options.authenticator = credsAuthenticator(readFileSync(settings.credsFile));
+  } else if (settings.user) {
+    options.user = settings.user;
+    options.pass = settings.password;
+  }
+  return connect(options);
+}

@@ -1,0 +1,64 @@
+import type { KeyType } from './events';
+
+// Time (`now`, ISO-8601) and ids arrive on commands: the decider has no clock and no randomness.
+
+export interface CreateAccount {
+  type: 'CreateAccount';
+  accountId: number;
+  name: string;
+  now: string;
+}
+export interface CreateKey {
+  type: 'CreateKey';
+  keyId: number;
+  accountId: number;
+  keyType: KeyType;
+  name: string;
+  prefix: string;
+  hash: string;
+  expiresAt: string | null;
+  now: string;
+}
+export interface RenameKey {
+  type: 'RenameKey';
+  keyId: number;
+  name: string;
+  now: string;
+}
+export interface DeactivateKey {
+  type: 'DeactivateKey';
+  keyId: number;
+  now: string;
+}
+export interface ReactivateKey {
+  type: 'ReactivateKey';
+  keyId: number;
+  now: string;
+}
+export interface SetKeyExpiry {
+  type: 'SetKeyExpiry';
+  keyId: number;
+  expiresAt: string | null;
+  now: string;
+}
+export interface ExpireKey {
+  type: 'ExpireKey';
+  keyId: number;
+  now: string;
+}
+export interface DeleteKey {
+  type: 'DeleteKey';
+  keyId: number;
+  now: string;
+}
+
+export type KeyCommand =
+  | CreateKey
+  | RenameKey
+  | DeactivateKey
+  | ReactivateKey
+  | SetKeyExpiry
+  | ExpireKey
+  | DeleteKey;
+
+export type AccountCommand = CreateAccount;

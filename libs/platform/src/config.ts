@@ -1,0 +1,95 @@
+// One validated configuration object per app, read once at start (STYLE habit 7). A wrong value stops the
+// app with a sentence naming the variable and what was wrong.
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = NodeJS.ProcessEnv;
+
+export const readEnv = {
+  string(env: Env, name: string, fallback: string): string {
+    const value = env[name];
+    return value === undefined || value === '' ? fallback : value;
+  },
+  optionalString(env: Env, name: string): string | undefined {
+    const value = env[name];
+    return value === undefined || value === '' ? undefined : value;
+  },
+  int(env: Env, name: string, fallback: number, range: { min?: number; max?: number } = {}): number {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+    const value = Number(raw);
+    if (range.min !== undefined && value < range.min) throw new ConfigError(`${name} must be at least ${range.min}, got ${value}`);
+    if (range.max !== undefined && value > range.max) throw new ConfigError(`${name} must be at most ${range.max}, got ${value}`);
+    return value;
+  },
+  bool(env: Env, name: string, fallback: boolean): boolean {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const normalized = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(normalized)) return true;
+    if (['0', 'false', 'no', 'off'].includes(normalized)) return false;
+    throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+  },
+  url(env: Env, name: string, fallback: string, protocols: string[]): string {
+    const value = readEnv.string(env, name, fallback);
+    for (const part of value.split(',')) {
+      let parsed: URL;
+      try {
+        parsed = new URL(part.trim());
+      } catch {
+        throw new ConfigError(`${name} must be a URL (${protocols.join(' or ')}), got "${redactUrl(part)}"`);
+      }
+      if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+        throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+      }
+    }
+    return value;
+  },
+  subjectToken(env: Env, name: string, fallback: string): string {
+    const value = readEnv.string(env, name, fallback);
+    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(value)) {
+      throw new ConfigError(`${name} must be dot-separated letters, digits, "-" or "_", got "${value}"`);
+    }
+    return value;
+  },
+};
+
+/** Removes a password from a URL so it can appear in an error message. */
+export function redactUrl(value: string): string {
+  return value.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}
+
+/** Settings every app shares: where Postgres and NATS are, and the stream/subject names. */
+export interface CoreConfig {
+  databaseUrl: string;
+  /** `disable` | `require` | `verify-full`; applied on top of DATABASE_URL. */
+  databaseSsl: 'disable' | 'require' | 'verify-full';
+  databaseSslCaFile?: string;
+  natsUrl: string;
+  natsUser?: string;
+  natsPassword?: string;
+  natsCreds?: string;
+  streamName: string;
+  subjectPrefix: string;
+}
+
+export function readCoreConfig(env: Env = process.env): CoreConfig {
+  const ssl = readEnv.string(env, 'DATABASE_SSL', 'disable');
+  if (ssl !== 'disable' && ssl !== 'require' && ssl !== 'verify-full') {
+    throw new ConfigError(`DATABASE_SSL must be disable, require or verify-full, got "${ssl}"`);
+  }
+  return {
+    databaseUrl: readEnv.url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/keys', ['postgres', 'postgresql']),
+    databaseSsl: ssl,
+    databaseSslCaFile: readEnv.optionalString(env, 'DATABASE_SSL_CA_FILE'),
+    natsUrl: readEnv.url(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats', 'tls', 'ws', 'wss']),
+    natsUser: readEnv.optionalString(env, 'NATS_USER'),
+    natsPassword: readEnv.optionalString(env, 'NATS_PASSWORD'),
+    natsCreds: readEnv.optionalString(env, 'NATS_CREDS'),
+    streamName: readEnv.subjectToken(env, 'KEYS_STREAM', 'KEYS'),
+    subjectPrefix: readEnv.subjectToken(env, 'KEYS_SUBJECT_PREFIX', 'keys.v1'),
+  };
+}
