@@ -1,0 +1,23 @@
+export * from './events';
+export * from './commands';
+export { DomainError, DOMAIN_ERROR_CODES, isDomainError, type DomainErrorCode } from './domain.errors';
+export { NAME_MAX_LENGTH } from './name.rules';
+export {
+  initialKeyState,
+  evolveKey,
+  foldKey,
+  decideKey,
+  keyStatus,
+  isExpiredAt,
+  type KeyState,
+  type ExistingKeyState,
+  type KeyStatus,
+} from './key.decider';
+export {
+  initialAccountState,
+  evolveAccount,
+  foldAccount,
+  decideAccount,
+  type AccountState,
+  type AccountEvent,
+} from './account.decider';
