@@ -46,6 +46,16 @@ export interface ExpireKey {
   keyId: number;
   now: string;
 }
+/**
+ * Rotation: the old key stops working at `expiresAt` (now + overlap), never later than its own expiry.
+ * Unlike SetKeyExpiry the instant may be `now` (overlap 0), in which case the key expires at once.
+ */
+export interface RetireKey {
+  type: 'RetireKey';
+  keyId: number;
+  expiresAt: string;
+  now: string;
+}
 export interface DeleteKey {
   type: 'DeleteKey';
   keyId: number;
@@ -59,6 +69,7 @@ export type KeyCommand =
   | ReactivateKey
   | SetKeyExpiry
   | ExpireKey
+  | RetireKey
   | DeleteKey;
 
 export type AccountCommand = CreateAccount;

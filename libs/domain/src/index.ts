@@ -21,3 +21,4 @@ export {
   type AccountState,
   type AccountEvent,
 } from './account.decider';
+export * from './verification';

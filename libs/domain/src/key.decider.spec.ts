@@ -312,3 +312,19 @@ describe('keyStatus and isExpiredAt', () => {
     expect(isExpiredAt(initialKeyState(), NOW)).toBe(false);
   });
 });
+
+describe('RetireKey (rotation)', () => {
+  const retire = (expiresAt: string, now = NOW): KeyCommand => ({ type: 'RetireKey', keyId: 17, expiresAt, now });
+  it('sets the overlap expiry on a key without one', () =>
+    given([created()]).when(retire(LATER)).then([expirySet(LATER)]));
+  it('keeps the key’s own expiry when it is earlier than the overlap', () =>
+    given([created(FUTURE)]).when(retire(LATER)).thenNothing());
+  it('moves an existing later expiry earlier', () =>
+    given([created(LATER)]).when(retire(FUTURE)).then([expirySet(FUTURE)]));
+  it('expires the key at once for an overlap of zero', () =>
+    given([created()]).when(retire(NOW)).then([expirySet(NOW), expired(NOW)]));
+  it('refuses a key that has already expired', () => given(sweptKey).when(retire(LATER)).thenThrows('key_expired'));
+  it('refuses a deleted key', () => given([created(), deleted]).when(retire(LATER)).thenThrows('key_deleted'));
+  it('refuses an unparseable instant', () =>
+    given([created()]).when(retire('not a date')).thenThrows('expiry_not_in_future'));
+});

@@ -9,6 +9,7 @@ import type {
   KeyCommand,
   ReactivateKey,
   RenameKey,
+  RetireKey,
   SetKeyExpiry,
 } from './commands';
 import { DomainError } from './domain.errors';
@@ -134,6 +135,8 @@ export function decideKey(command: KeyCommand, state: KeyState): KeyEvent[] {
       return decideSetExpiry(command, key);
     case 'ExpireKey':
       return decideExpire(command, key);
+    case 'RetireKey':
+      return decideRetire(command, key);
     case 'DeleteKey':
       return decideDelete(command, key);
     default:
@@ -209,6 +212,21 @@ function decideExpire(command: ExpireKey, key: ExistingKeyState): KeyEvent[] {
     throw new DomainError('expiry_not_reached', `Key ${key.keyId} has not reached an expiry time.`);
   }
   return [{ type: 'KeyExpired', data: { keyId: key.keyId, expiredAt: key.expiresAt } }];
+}
+
+// Rotation keeps the earlier of the requested instant and the key's own expiry; an instant at or before
+// `now` expires the key in the same decision. An expired key cannot be rotated out again.
+function decideRetire(command: RetireKey, key: ExistingKeyState): KeyEvent[] {
+  if (isExpiredAt(key, command.now)) throw expiredError(key);
+  if (Number.isNaN(Date.parse(command.expiresAt))) {
+    throw new DomainError('expiry_not_in_future', 'The expiry time must be a valid instant.');
+  }
+  const expiresAt =
+    key.expiresAt !== null && isAtOrBefore(key.expiresAt, command.expiresAt) ? key.expiresAt : command.expiresAt;
+  const events: KeyEvent[] = [];
+  if (!sameInstant(expiresAt, key.expiresAt)) events.push({ type: 'KeyExpirySet', data: { keyId: key.keyId, expiresAt } });
+  if (isAtOrBefore(expiresAt, command.now)) events.push({ type: 'KeyExpired', data: { keyId: key.keyId, expiredAt: expiresAt } });
+  return events;
 }
 
 // "The last active billing key cannot be deleted or deactivated" needs the whole account's keys, so the
