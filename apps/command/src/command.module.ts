@@ -1,6 +1,97 @@
-import { Module } from '@nestjs/common';
-import { ObservabilityModule } from '@keys/platform';
+import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { sql } from 'kysely';
+import { KEY_VERIFIER, KeyAuthGuard } from '@keys/auth';
+import { NatsHolder, ensureKeyStream } from '@keys/bus';
+import { AppendNotifications, EventAppender, SessionLock, openEventStore } from '@keys/event-store';
+import { type CommandDb, KeyCommandService } from '@keys/key-service';
+import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
+import { LocalKeyVerifier } from './auth/local-key.verifier';
+import { COMMAND_CONFIG, type CommandConfig } from './command.config';
+import { CreateKeyHttpController } from './create-key/create-key.http.controller';
+import { DeleteKeyHttpController } from './delete-key/delete-key.http.controller';
+import { ExpirySweep } from './expiry-sweep/expiry.sweep';
+import { OutboxRelay } from './relay/outbox.relay';
+import { RollKeyHttpController } from './roll-key/roll-key.http.controller';
+import { UpdateKeyHttpController } from './update-key/update-key.http.controller';
 
-/** HTTP API for key management (DESIGN §4). */
-@Module({ imports: [ObservabilityModule] })
-export class CommandModule {}
+export const COMMAND_DB = Symbol('COMMAND_DB');
+const RELAY_LOCK_KEY = 7_362_010_002;
+
+/** HTTP API for key management (DESIGN §4), the outbox relay and the expiry sweep. */
+@Module({
+  imports: [ObservabilityModule],
+  controllers: [CreateKeyHttpController, UpdateKeyHttpController, DeleteKeyHttpController, RollKeyHttpController],
+  providers: [
+    KeyAuthGuard,
+    {
+      provide: COMMAND_DB,
+      inject: [COMMAND_CONFIG],
+      useFactory: async (config: CommandConfig) => (await openEventStore(config.databaseUrl, { max: 20 })) as unknown as CommandDb,
+    },
+    {
+      provide: NatsHolder,
+      inject: [COMMAND_CONFIG],
+      useFactory: (config: CommandConfig) =>
+        new NatsHolder({ url: config.natsUrl, user: config.natsUser, password: config.natsPassword, credsFile: config.natsCreds }, 'keys-command', async (nc) =>
+          ensureKeyStream(await nc.jetstreamManager(), { streamName: config.streamName, subjectPrefix: config.subjectPrefix }),
+        ),
+    },
+    { provide: EventAppender, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new EventAppender(db as never) },
+    { provide: KeyCommandService, inject: [COMMAND_DB, EventAppender], useFactory: (db: CommandDb, appender: EventAppender) => new KeyCommandService(db, appender) },
+    { provide: KEY_VERIFIER, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new LocalKeyVerifier(db) },
+    { provide: AppendNotifications, inject: [COMMAND_CONFIG], useFactory: (config: CommandConfig) => new AppendNotifications(config.databaseUrl) },
+    {
+      provide: OutboxRelay,
+      inject: [COMMAND_DB, NatsHolder, AppendNotifications, COMMAND_CONFIG],
+      useFactory: (db: CommandDb, nats: NatsHolder, notifications: AppendNotifications, config: CommandConfig) =>
+        new OutboxRelay(db as never, nats, new SessionLock(config.databaseUrl, RELAY_LOCK_KEY), notifications, {
+          streamName: config.streamName,
+          subjectPrefix: config.subjectPrefix,
+          batchSize: config.relayBatchSize,
+          pollIntervalMs: config.relayPollIntervalMs,
+        }),
+    },
+    {
+      provide: ExpirySweep,
+      inject: [COMMAND_DB, KeyCommandService, COMMAND_CONFIG],
+      useFactory: (db: CommandDb, keys: KeyCommandService, config: CommandConfig) => new ExpirySweep(db, keys, config.expirySweepIntervalMs),
+    },
+  ],
+  exports: [KeyCommandService, COMMAND_DB],
+})
+export class CommandModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  static forRoot(config: CommandConfig): DynamicModule {
+    return { module: CommandModule, providers: [{ provide: COMMAND_CONFIG, useValue: config }] };
+  }
+
+  constructor(
+    @Inject(COMMAND_CONFIG) private readonly config: CommandConfig,
+    @Inject(COMMAND_DB) private readonly db: CommandDb,
+    private readonly nats: NatsHolder,
+    private readonly appender: EventAppender,
+    private readonly notifications: AppendNotifications,
+    private readonly relay: OutboxRelay,
+    private readonly sweep: ExpirySweep,
+    private readonly readiness: ReadinessRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.readiness.register('postgres', async () => {
+      await sql`select 1`.execute(this.db);
+      return { ok: true };
+    });
+    this.readiness.register('nats', () => ({ ok: this.nats.connected }));
+    await this.notifications.start();
+    if (this.config.runRelay) this.relay.start();
+    if (this.config.runExpirySweep) this.sweep.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.sweep.stop();
+    await this.relay.stop();
+    await this.appender.close();
+    await this.notifications.close();
+    await this.nats.close();
+    await this.db.destroy();
+  }
+}

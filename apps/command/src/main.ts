@@ -1,16 +1,26 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { configureHttpApp, readEnv } from '@keys/platform';
+import type { INestApplication } from '@nestjs/common';
+import { configureHttpApp } from '@keys/platform';
+import { type CommandConfig, readCommandConfig } from './command.config';
 import { CommandModule } from './command.module';
 
-async function bootstrap(): Promise<void> {
-  const port = readEnv.int(process.env, 'PORT', 3000, { min: 0, max: 65535 });
-  const app = await NestFactory.create(CommandModule, { bodyParser: false });
-  configureHttpApp(app);
-  await app.listen(port, '0.0.0.0');
+/** Builds the command app (used by main and by the end-to-end tests). */
+export async function createCommandApp(config: CommandConfig): Promise<INestApplication> {
+  const app = await NestFactory.create(CommandModule.forRoot(config), { bodyParser: false, logger: ['error', 'warn', 'log'] });
+  configureHttpApp(app, { trustProxy: config.trustProxy });
+  return app;
 }
 
-bootstrap().catch((err) => {
-  console.error(`command failed to start: ${(err as Error).message}`);
-  process.exit(1);
-});
+async function bootstrap(): Promise<void> {
+  const config = readCommandConfig();
+  const app = await createCommandApp(config);
+  await app.listen(config.port, '0.0.0.0');
+}
+
+if (require.main === module) {
+  bootstrap().catch((err) => {
+    console.error(`command failed to start: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -1,14 +1,48 @@
-// keysctl: operator CLI. Logs go to stderr; only the result goes to stdout.
-async function main(argv: string[]): Promise<number> {
-  const [group, action] = argv;
-  console.error(`keysctl: unknown command "${[group, action].filter(Boolean).join(' ')}"`);
-  return 2;
+import 'reflect-metadata';
+import { DomainError } from '@keys/domain';
+import { ApiError } from '@keys/platform';
+import * as accountsCreate from './accounts/create-account.command';
+import { type Output, UsageError, output } from './cli';
+import * as keysCreate from './keys/create-key.command';
+
+// keysctl: operator CLI. Logs and progress go to stderr; only the result goes to stdout.
+
+type Command = { usage: string; run(args: string[], out: Output): Promise<number> };
+
+const COMMANDS: Record<string, Command> = {
+  'accounts create': { usage: accountsCreate.usage, run: accountsCreate.createAccount },
+  'keys create': { usage: keysCreate.usage, run: keysCreate.createKey },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const name = argv.slice(0, 2).join(' ');
+  const command = COMMANDS[name];
+  const out = output(argv.includes('--json'));
+  if (!command) {
+    process.stderr.write(`usage:\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}\n`);
+    return argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' ? 0 : 2;
+  }
+  try {
+    return await command.run(argv.slice(2), out);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`keysctl: ${err.message}\nusage: ${command.usage}\n`);
+      return 2;
+    }
+    if (err instanceof DomainError || err instanceof ApiError) {
+      process.stderr.write(`keysctl: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(`keysctl: ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`keysctl: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

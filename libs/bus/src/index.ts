@@ -2,3 +2,4 @@ export * from './subjects';
 export * from './nats-connection';
 export * from './key-stream';
 export * from './envelope-codec';
+export * from './nats-holder';

@@ -1,0 +1,30 @@
+import { type CoreConfig, readCoreConfig, readEnv } from '@keys/platform';
+
+export interface CommandConfig extends CoreConfig {
+  port: number;
+  /** Honour X-Forwarded-For for the client IP (only behind a proxy you trust). */
+  trustProxy: boolean;
+  /** How often the expiry sweep looks for keys past their expiresAt. */
+  expirySweepIntervalMs: number;
+  /** Fallback poll of the outbox relay; NOTIFY wakes it sooner. */
+  relayPollIntervalMs: number;
+  relayBatchSize: number;
+  /** Run the outbox relay and the expiry sweep in this process (one instance holds each at a time). */
+  runRelay: boolean;
+  runExpirySweep: boolean;
+}
+
+export function readCommandConfig(env: NodeJS.ProcessEnv = process.env): CommandConfig {
+  return {
+    ...readCoreConfig(env),
+    port: readEnv.int(env, 'PORT', 3000, { min: 0, max: 65535 }),
+    trustProxy: readEnv.bool(env, 'TRUST_PROXY', false),
+    expirySweepIntervalMs: readEnv.int(env, 'EXPIRY_SWEEP_INTERVAL_MS', 500, { min: 10, max: 3_600_000 }),
+    relayPollIntervalMs: readEnv.int(env, 'RELAY_POLL_INTERVAL_MS', 250, { min: 10, max: 60_000 }),
+    relayBatchSize: readEnv.int(env, 'RELAY_BATCH_SIZE', 500, { min: 1, max: 10_000 }),
+    runRelay: readEnv.bool(env, 'RUN_RELAY', true),
+    runExpirySweep: readEnv.bool(env, 'RUN_EXPIRY_SWEEP', true),
+  };
+}
+
+export const COMMAND_CONFIG = Symbol('COMMAND_CONFIG');

@@ -1,0 +1,25 @@
+import { type ExistingKeyState, isExpiredAt } from '@keys/domain';
+
+/** The key object of DESIGN §4. `active` is false once a key is deactivated, expired or deleted. */
+export interface KeyView {
+  id: number;
+  name: string;
+  prefix: string;
+  active: boolean;
+  createdAt: string | null;
+  expiresAt: string | null;
+}
+
+export function toKeyView(state: ExistingKeyState, now: string): KeyView {
+  return {
+    id: state.keyId,
+    name: state.name,
+    prefix: state.prefix,
+    active: state.active && !state.deleted && !isExpiredAt(state, now),
+    createdAt: state.createdAt,
+    expiresAt: state.expiresAt,
+  };
+}
+
+/** Header naming the position of the caller's write, so a following read can wait for it. */
+export const POSITION_HEADER = 'X-Keys-Position';

@@ -1,0 +1,112 @@
+import { Logger } from '@nestjs/common';
+import type { Kysely } from 'kysely';
+import { type NatsHolder, encodeEnvelope, eventSubject } from '@keys/bus';
+import type { EventEnvelope } from '@keys/domain';
+import { type AppendNotifications, type Database, type SessionLock, type StoredEvent, headPosition, readAllAfter, readCheckpoint, saveCheckpoint } from '@keys/event-store';
+import { counter, gauge } from '@keys/platform';
+
+export interface OutboxRelaySettings {
+  streamName: string;
+  subjectPrefix: string;
+  batchSize: number;
+  pollIntervalMs: number;
+}
+
+const published = counter({ name: 'keys_relay_published_total', help: 'Events the outbox relay published to JetStream' });
+const relayLag = gauge({ name: 'keys_relay_lag_events', help: 'Events committed in the store but not yet published' });
+
+/**
+ * The outbox relay (DESIGN §3.6): publishes committed events to JetStream in position order, one at a
+ * time and acknowledged, with Nats-Msg-Id = eventId, and stores how far it got. After a crash it resumes
+ * from the stored position; anything published twice inside the stream's duplicate window is dropped by
+ * JetStream. Only the holder of the relay lock publishes, so several command instances never interleave.
+ */
+export class OutboxRelay {
+  private readonly logger = new Logger('relay');
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private position = 0;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly nats: NatsHolder,
+    private readonly lock: SessionLock,
+    private readonly notifications: AppendNotifications,
+    private readonly settings: OutboxRelaySettings,
+  ) {}
+
+  get checkpointName(): string {
+    return `relay:${this.settings.streamName}`;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    await this.lock.release();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        if (!this.lock.held) {
+          const acquired = await this.lock.tryAcquire(() => this.logger.warn('lost the relay lock'));
+          if (!acquired) {
+            await this.notifications.wait(1000);
+            continue;
+          }
+          this.logger.log('holding the relay lock; publishing');
+          this.position = await readCheckpoint(this.db, this.checkpointName);
+        }
+        const moved = await this.drainOnce();
+        if (!moved) await this.notifications.wait(this.settings.pollIntervalMs);
+      } catch (err) {
+        this.logger.warn(`relay paused: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 500));
+        // Re-read: the checkpoint is the truth after a failure.
+        if (this.lock.held) this.position = await readCheckpoint(this.db, this.checkpointName).catch(() => this.position);
+      }
+    }
+  }
+
+  /** Publishes one batch; false when there was nothing to publish. */
+  private async drainOnce(): Promise<boolean> {
+    const batch = await readAllAfter(this.db, this.position, this.settings.batchSize);
+    if (batch.length === 0) {
+      relayLag.set(0);
+      return false;
+    }
+    await this.nats.ready();
+    const js = this.nats.jetstream();
+    let last = this.position;
+    try {
+      for (const stored of batch) {
+        await js.publish(eventSubject(this.settings.subjectPrefix, stored.accountId ?? 0, stored.type), encodeEnvelope(envelopeOf(stored)), {
+          msgID: stored.eventId, // Nats-Msg-Id: JetStream drops a re-publish after a crash
+          timeout: 2000,
+        });
+        last = stored.position;
+        published.inc();
+      }
+    } finally {
+      if (last > this.position) {
+        await saveCheckpoint(this.db, this.checkpointName, last);
+        this.position = last;
+      }
+    }
+    const head = await headPosition(this.db);
+    relayLag.set(Math.max(0, head - this.position));
+    return true;
+  }
+}
+
+/** The public envelope: the store's bookkeeping (account column, hashes) stays in the store. */
+export function envelopeOf(stored: StoredEvent): EventEnvelope {
+  const { eventId, type, position, streamId, streamVersion, occurredAt, data, metadata } = stored;
+  return { eventId, type, position, streamId, streamVersion, occurredAt, data, metadata } as EventEnvelope;
+}

@@ -1,0 +1,45 @@
+import { Body, Controller, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { Caller, KeyAuthGuard, RequireKey } from '@keys/auth';
+import type { VerifiedKeyIdentity } from '@keys/domain';
+import { KeyCommandService } from '@keys/key-service';
+import { toApiError } from '../http/domain-error.mapper';
+import { KeyIdPipe } from '../http/key-id.pipe';
+import { keyTypeOfPath } from '../http/key-route';
+import { POSITION_HEADER, toKeyView } from '../http/key.view';
+import { requestContext } from '../http/request-context.factory';
+import { RollKeyDto } from './roll-key.dto';
+
+export const DEFAULT_ROLL_OVERLAP_SECONDS = 24 * 60 * 60;
+
+@Controller()
+@RequireKey('billing')
+@UseGuards(KeyAuthGuard)
+export class RollKeyHttpController {
+  constructor(private readonly keys: KeyCommandService) {}
+
+  /** 201 with the new key (full key, once); the old key expires after the overlap. */
+  @Post(['api/keys/:id/roll', 'api/billing-keys/:id/roll'])
+  @HttpCode(201)
+  async roll(
+    @Param('id', KeyIdPipe) id: number,
+    @Body() body: RollKeyDto,
+    @Caller() caller: VerifiedKeyIdentity,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    try {
+      const rolled = await this.keys.rollKey(
+        id,
+        { accountId: caller.accountId, keyType: keyTypeOfPath(req.path) },
+        body.expires_in_seconds ?? DEFAULT_ROLL_OVERLAP_SECONDS,
+        requestContext(req, caller),
+      );
+      res.setHeader(POSITION_HEADER, String(rolled.position));
+      const view = toKeyView(rolled.state, this.keys.now());
+      return { id: view.id, key: rolled.key, name: view.name, prefix: view.prefix, active: view.active, createdAt: view.createdAt, expiresAt: view.expiresAt };
+    } catch (err) {
+      throw toApiError(err);
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import { type Output, parseOptions, requiredString } from '../cli';
+import { openKeyStore } from '../key-store.session';
+import { operatorContext } from '../operator-context';
+
+export const usage = 'keysctl accounts create --name <name> [--json]';
+
+/** Bootstraps an account and its first billing key; the only time that key is shown. */
+export async function createAccount(args: string[], out: Output): Promise<number> {
+  const values = parseOptions(args, { name: { type: 'string' } });
+  const name = requiredString(values, 'name');
+  const store = await openKeyStore();
+  try {
+    const created = await store.keys.createAccount(name, operatorContext());
+    const billingKey = { id: created.billingKey.state.keyId, key: created.billingKey.key, prefix: created.billingKey.state.prefix };
+    out.result(
+      { accountId: created.accountId, billingKey },
+      `account ${created.accountId} created\nbilling key ${billingKey.id}: ${billingKey.key}\n(shown once; store it now)`,
+    );
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

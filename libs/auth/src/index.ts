@@ -1,0 +1,3 @@
+export * from './key-verifier';
+export * from './verdict.mapper';
+export * from './key-auth.guard';

@@ -1,0 +1,8 @@
+import type { KeyType, Verdict } from '@keys/domain';
+
+/** Anything that can answer "is this key valid for this scope" (the NATS verifier client, or a local lookup). */
+export interface KeyVerifier {
+  verify(key: string, scope: KeyType): Promise<Verdict>;
+}
+
+export const KEY_VERIFIER = Symbol('KEY_VERIFIER');

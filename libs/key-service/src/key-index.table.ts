@@ -1,0 +1,81 @@
+import type { ColumnType, Kysely, Selectable, Transaction } from 'kysely';
+import type { ExistingKeyState, KeyType } from '@keys/domain';
+import type { Database } from '@keys/event-store';
+
+/** Row of `key_index`, the command side's lookup derived from the key events (same transaction). */
+export interface KeyIndexTable {
+  key_id: number;
+  account_id: number;
+  key_type: KeyType;
+  hash: string;
+  prefix: string;
+  name: string;
+  active: boolean;
+  expires_at: ColumnType<Date | null, string | null, string | null>;
+  expired: boolean;
+  deleted: boolean;
+  created_at: ColumnType<Date, string, string>;
+  updated_at: ColumnType<Date, string, string>;
+  version: number;
+}
+
+export type KeyIndexRow = Selectable<KeyIndexTable>;
+export type CommandDatabase = Database & { key_index: KeyIndexTable };
+export type CommandDb = Kysely<CommandDatabase>;
+export type CommandTrx = Transaction<CommandDatabase>;
+
+export async function upsertKeyIndex(trx: CommandTrx, state: ExistingKeyState, version: number): Promise<void> {
+  const row = {
+    key_id: state.keyId,
+    account_id: state.accountId,
+    key_type: state.keyType,
+    hash: state.hash,
+    prefix: state.prefix,
+    name: state.name,
+    active: state.active,
+    expires_at: state.expiresAt,
+    expired: state.expired,
+    deleted: state.deleted,
+    created_at: state.createdAt ?? new Date().toISOString(),
+    updated_at: state.updatedAt ?? new Date().toISOString(),
+    version,
+  };
+  await trx
+    .insertInto('key_index')
+    .values(row)
+    .onConflict((oc) => oc.column('key_id').doUpdateSet({ ...row, key_id: undefined, hash: undefined }))
+    .execute();
+}
+
+export async function findKeyByHash(db: CommandDb, hash: string): Promise<KeyIndexRow | undefined> {
+  return db.selectFrom('key_index').selectAll().where('hash', '=', hash).executeTakeFirst();
+}
+
+/** Active, undeleted, unexpired billing keys of the account as of `now`. */
+export async function countUsableBillingKeys(trx: CommandTrx, accountId: number, now: string): Promise<number> {
+  const row = await trx
+    .selectFrom('key_index')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('account_id', '=', accountId)
+    .where('key_type', '=', 'billing')
+    .where('active', '=', true)
+    .where('deleted', '=', false)
+    .where('expired', '=', false)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now as unknown as Date)]))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Keys whose expiry has passed and that have no KeyExpired yet. */
+export async function findKeysDueToExpire(db: CommandDb, now: string, limit: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('key_index')
+    .select('key_id')
+    .where('expired', '=', false)
+    .where('deleted', '=', false)
+    .where('expires_at', '<=', now as unknown as Date)
+    .orderBy('expires_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.key_id);
+}
