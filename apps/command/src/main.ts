@@ -6,8 +6,11 @@ import { type CommandConfig, readCommandConfig } from './command.config';
 import { CommandModule } from './command.module';
 
 /** Builds the command app (used by main and by the end-to-end tests). */
-export async function createCommandApp(config: CommandConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(CommandModule.forRoot(config), { bodyParser: false, logger: ['error', 'warn', 'log'] });
+export async function createCommandApp(config: CommandConfig, options: { quiet?: boolean } = {}): Promise<INestApplication> {
+  const app = await NestFactory.create(CommandModule.forRoot(config), {
+    bodyParser: false,
+    logger: options.quiet ? ['error'] : ['error', 'warn', 'log'],
+  });
   configureHttpApp(app, { trustProxy: config.trustProxy });
   return app;
 }
