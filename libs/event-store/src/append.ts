@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { type Insertable, sql, type Transaction } from 'kysely';
+import type { DomainEvent, EventEnvelope, EventMetadata } from '@keys/domain';
+import type { Database } from './database';
+import { InvalidAppendRequestError, StreamVersionConflictError } from './event-store.errors';
+import { APPEND_LOCK_KEY, type EventsTable, GENESIS_HASH } from './events.table';
+import { computeEventHash } from './hash-chain';
+
+/** One event to append; eventId and occurredAt are generated when left out. */
+export type NewEvent = DomainEvent & { eventId?: string; metadata: EventMetadata; occurredAt?: string };
+
+export interface AppendRequest {
+  streamId: string;
+  /** The stream version the caller decided on; 0 = the stream must not exist yet. */
+  expectedVersion: number;
+  /** Account the events belong to (the relay's subject needs it); null when none. */
+  accountId: number | null;
+  events: NewEvent[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Takes the lock that serializes appends until the transaction ends. Re-entrant. */
+export async function takeAppendLock(trx: Transaction<Database>): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${sql.lit(APPEND_LOCK_KEY)})`.execute(trx);
+}
+
+/**
+ * Appends `request.events` to the stream, inside the caller's transaction (so the caller can update a
+ * write-side table atomically and decides when to commit). Positions are assigned here, gap-free,
+ * under a transaction-level advisory lock held until commit: no reader can see position N+1 before N.
+ */
+export async function appendToStream(
+  trx: Transaction<Database>,
+  request: AppendRequest,
+): Promise<EventEnvelope[]> {
+  validate(request);
+  await takeAppendLock(trx);
+  return appendUnderLock(trx, request);
+}
+
+/** appendToStream for a caller that already holds the append lock in `trx`. */
+export async function appendUnderLock(
+  trx: Transaction<Database>,
+  request: AppendRequest,
+): Promise<EventEnvelope[]> {
+  validate(request);
+  const state = await trx
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom('events')
+        .select((e) => e.fn.max('stream_version').as('v'))
+        .where('stream_id', '=', request.streamId)
+        .as('stream_version'),
+      eb.selectFrom('events').select('position').orderBy('position', 'desc').limit(1).as('head_position'),
+      eb.selectFrom('events').select('hash').orderBy('position', 'desc').limit(1).as('head_hash'),
+      sql<string>`current_setting('transaction_isolation')`.as('isolation'),
+    ])
+    .executeTakeFirstOrThrow();
+
+  if (state.isolation !== 'read committed') {
+    // A snapshot older than the lock would hide the previous appender's commit and reuse its position.
+    throw new InvalidAppendRequestError(
+      `appendToStream needs a READ COMMITTED transaction, got ${state.isolation}`,
+    );
+  }
+  const actual = state.stream_version ?? 0;
+  if (actual !== request.expectedVersion) {
+    throw new StreamVersionConflictError(request.streamId, request.expectedVersion, actual);
+  }
+
+  let position = state.head_position ?? 0;
+  let prevHash = state.head_hash ?? GENESIS_HASH;
+  const envelopes: EventEnvelope[] = [];
+  const rows: Insertable<EventsTable>[] = [];
+  request.events.forEach((event, i) => {
+    position += 1;
+    const envelope = {
+      eventId: event.eventId?.toLowerCase() ?? randomUUID(),
+      type: event.type,
+      position,
+      streamId: request.streamId,
+      streamVersion: request.expectedVersion + i + 1,
+      occurredAt: new Date(event.occurredAt ?? Date.now()).toISOString(),
+      // Through JSON once, so the envelope returned equals the one read back from jsonb.
+      data: JSON.parse(JSON.stringify(event.data)),
+      metadata: JSON.parse(JSON.stringify(event.metadata)),
+    } as EventEnvelope;
+    const hash = computeEventHash(prevHash, envelope);
+    rows.push({
+      position,
+      event_id: envelope.eventId,
+      stream_id: envelope.streamId,
+      stream_version: envelope.streamVersion,
+      type: envelope.type,
+      account_id: request.accountId,
+      occurred_at: envelope.occurredAt,
+      data: JSON.stringify(envelope.data),
+      metadata: JSON.stringify(envelope.metadata),
+      prev_hash: prevHash,
+      hash,
+    });
+    envelopes.push(envelope);
+    prevHash = hash;
+  });
+
+  await trx.insertInto('events').values(rows).execute();
+  return envelopes;
+}
+
+function validate(request: AppendRequest): void {
+  if (!Number.isInteger(request.expectedVersion) || request.expectedVersion < 0) {
+    throw new InvalidAppendRequestError(
+      `expectedVersion must be an integer >= 0, got ${request.expectedVersion}`,
+    );
+  }
+  if (request.events.length === 0) {
+    throw new InvalidAppendRequestError(`nothing to append to stream ${request.streamId}`);
+  }
+  if (request.streamId.length === 0) throw new InvalidAppendRequestError('streamId is empty');
+  for (const event of request.events) {
+    if (event.eventId !== undefined && !UUID.test(event.eventId.toLowerCase())) {
+      throw new InvalidAppendRequestError(`eventId ${event.eventId} is not a UUID`);
+    }
+    if (event.occurredAt !== undefined && Number.isNaN(Date.parse(event.occurredAt))) {
+      throw new InvalidAppendRequestError(`occurredAt ${event.occurredAt} is not a date`);
+    }
+  }
+}

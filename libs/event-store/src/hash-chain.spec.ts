@@ -1,0 +1,34 @@
+import type { EventEnvelope } from '@keys/domain';
+import { canonicalJson, computeEventHash } from './hash-chain';
+
+const envelope = {
+  eventId: '6f1c1d8e-3c1b-4f57-9a4e-0d2f7d1e5b10',
+  type: 'KeyRenamed',
+  position: 3,
+  streamId: 'key-1',
+  streamVersion: 2,
+  occurredAt: '2026-11-26T10:00:00.000Z',
+  data: { keyId: 1, name: 'prod' },
+  metadata: { actor: { type: 'system', name: 'sweep' }, ipAddress: null, userAgent: null, correlationId: 'c' },
+} as EventEnvelope;
+
+describe('hash chain', () => {
+  it('canonical JSON sorts keys at every depth and drops undefined members', () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: null }], c: undefined } })).toBe(
+      '{"a":{"d":[2,{"x":null,"y":1}]},"b":1}',
+    );
+  });
+
+  it('does not depend on key order, as jsonb does not keep it', () => {
+    const reordered = { ...envelope, data: { name: 'prod', keyId: 1 } } as EventEnvelope;
+    expect(computeEventHash('0'.repeat(64), reordered)).toBe(computeEventHash('0'.repeat(64), envelope));
+  });
+
+  it('changes with the content and with the previous hash', () => {
+    const base = computeEventHash('0'.repeat(64), envelope);
+    expect(base).toMatch(/^[0-9a-f]{64}$/);
+    expect(computeEventHash('1'.repeat(64), envelope)).not.toBe(base);
+    const renamed = { ...envelope, data: { keyId: 1, name: 'prod2' } } as EventEnvelope;
+    expect(computeEventHash('0'.repeat(64), renamed)).not.toBe(base);
+  });
+});

@@ -1,0 +1,42 @@
+export { type Database, type CreateDatabaseOptions, createDatabase } from './database';
+export { ensureDatabaseExists, databaseNameOf } from './ensure-database';
+export { migrateToLatest } from './migrate';
+export { eventStoreMigrations, StaticMigrationProvider } from './migrations/static-migration.provider';
+export { type EventsTable, type EventRow, GENESIS_HASH } from './events.table';
+export { type CheckpointsTable, readCheckpoint, saveCheckpoint } from './checkpoints.table';
+export { nextAccountId, nextKeyId } from './id-sequences';
+export { type AppendRequest, type NewEvent, appendToStream } from './append';
+export {
+  type AppendOptions,
+  type EventAppenderOptions,
+  EventAppender,
+} from './event-appender';
+export {
+  type StoredEvent,
+  type ReadAllFromOptions,
+  toEnvelope,
+  toStoredEvent,
+  readStream,
+  readAllAfter,
+  readAllFrom,
+  headPosition,
+} from './read';
+export { canonicalJson, computeEventHash } from './hash-chain';
+export {
+  type ChainBreak,
+  type VerifyChainOptions,
+  type VerifyChainResult,
+  verifyChain,
+} from './verify-chain';
+export {
+  EventStoreError,
+  StreamVersionConflictError,
+  InvalidAppendRequestError,
+  EventAppenderClosedError,
+  UnsafeBigintError,
+  DatabaseNameError,
+  MigrationFailedError,
+} from './event-store.errors';
+export { openEventStore } from './open-store';
+export { AppendNotifications, APPENDS_CHANNEL } from './append-notifications';
+export { SessionLock } from './session-lock';

@@ -1,0 +1,24 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as events from './2026-11-26-001-events';
+import * as idSequences from './2026-11-26-002-id-sequences';
+import * as checkpoints from './2026-11-26-003-checkpoints';
+import * as keyIndex from './2026-11-26-004-key-index';
+
+/**
+ * Migrations listed by import rather than found on disk, so they work the same from ts sources
+ * (jest, swc-node) and from the tsc build. Kysely runs them in name order.
+ */
+export const eventStoreMigrations: Record<string, Migration> = {
+  '2026-11-26-001-events': events,
+  '2026-11-26-002-id-sequences': idSequences,
+  '2026-11-26-003-checkpoints': checkpoints,
+  '2026-11-26-004-key-index': keyIndex,
+};
+
+export class StaticMigrationProvider implements MigrationProvider {
+  constructor(private readonly migrations: Record<string, Migration> = eventStoreMigrations) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return this.migrations;
+  }
+}

@@ -1,0 +1,2 @@
+export { type TestContext, TestEnvironmentError, createTestContext } from './test-context';
+export { type WaitForOptions, WaitForTimeoutError, waitFor } from './wait-for';

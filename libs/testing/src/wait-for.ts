@@ -1,0 +1,34 @@
+export interface WaitForOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+}
+
+export class WaitForTimeoutError extends Error {
+  constructor(timeoutMs: number, lastError: unknown) {
+    const detail = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
+    super(`condition not met within ${timeoutMs} ms${detail}`);
+    this.name = 'WaitForTimeoutError';
+  }
+}
+
+/**
+ * Polls `predicate` until it returns a truthy value and resolves with that value. A predicate that
+ * throws counts as "not yet"; the last error is reported on timeout.
+ */
+export async function waitFor<T>(
+  predicate: () => T | Promise<T>,
+  { timeoutMs = 5000, intervalMs = 25 }: WaitForOptions = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await predicate();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() >= deadline) throw new WaitForTimeoutError(timeoutMs, lastError);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
