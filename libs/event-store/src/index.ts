@@ -21,6 +21,7 @@ export {
   readAllFrom,
   headPosition,
 } from './read';
+export { toPublicEnvelope } from './public-envelope';
 export { canonicalJson, computeEventHash } from './hash-chain';
 export {
   type ChainBreak,

@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { type NatsHolder, encodeEnvelope, eventSubject } from '@keys/bus';
-import type { EventEnvelope } from '@keys/domain';
-import { type AppendNotifications, type Database, type SessionLock, type StoredEvent, headPosition, readAllAfter, readCheckpoint, saveCheckpoint } from '@keys/event-store';
+import { type AppendNotifications, type Database, type SessionLock, headPosition, readAllAfter, readCheckpoint, saveCheckpoint, toPublicEnvelope } from '@keys/event-store';
 import { counter, gauge } from '@keys/platform';
 
 export interface OutboxRelaySettings {
@@ -86,7 +85,7 @@ export class OutboxRelay {
     let last = this.position;
     try {
       for (const stored of batch) {
-        await js.publish(eventSubject(this.settings.subjectPrefix, stored.accountId ?? 0, stored.type), encodeEnvelope(envelopeOf(stored)), {
+        await js.publish(eventSubject(this.settings.subjectPrefix, stored.accountId ?? 0, stored.type), encodeEnvelope(toPublicEnvelope(stored)), {
           msgID: stored.eventId, // Nats-Msg-Id: JetStream drops a re-publish after a crash
           timeout: 2000,
         });
@@ -103,10 +102,4 @@ export class OutboxRelay {
     relayLag.set(Math.max(0, head - this.position));
     return true;
   }
-}
-
-/** The public envelope: the store's bookkeeping (account column, hashes) stays in the store. */
-export function envelopeOf(stored: StoredEvent): EventEnvelope {
-  const { eventId, type, position, streamId, streamVersion, occurredAt, data, metadata } = stored;
-  return { eventId, type, position, streamId, streamVersion, occurredAt, data, metadata } as EventEnvelope;
 }
