@@ -22,3 +22,4 @@ export {
   type AccountEvent,
 } from './account.decider';
 export * from './verification';
+export { accountKeysAsOf, type AccountKeysAsOf, type KeyAsOf } from './account-keys.as-of';
