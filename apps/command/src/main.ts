@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import { configureHttpApp } from '@keys/platform';
 import { type CommandConfig, readCommandConfig } from './command.config';
 import { CommandModule } from './command.module';
+import { BodyValidationPipe } from './http/validation.pipe';
 
 /** Builds the command app (used by main and by the end-to-end tests). */
 export async function createCommandApp(config: CommandConfig, options: { quiet?: boolean } = {}): Promise<INestApplication> {
@@ -12,6 +13,7 @@ export async function createCommandApp(config: CommandConfig, options: { quiet?:
     logger: options.quiet ? ['error'] : ['error', 'warn', 'log'],
   });
   configureHttpApp(app, { trustProxy: config.trustProxy });
+  app.useGlobalPipes(new BodyValidationPipe());
   return app;
 }
 

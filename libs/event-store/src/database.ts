@@ -35,6 +35,14 @@ export interface CreateDatabaseOptions {
 }
 
 export function createDatabase(url: string, options: CreateDatabaseOptions = {}): Kysely<Database> {
-  const pool = new Pool({ connectionString: url, max: options.max ?? 10, types: typeOverrides() });
+  const pool = new Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    types: typeOverrides(),
+    // Fail fast while Postgres is away (the HTTP edge answers 503) instead of queueing forever.
+    connectionTimeoutMillis: 3000,
+  });
+  // An idle client that loses its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiError, type ApiErrorType } from './api-error';
+import { isUnavailableError } from './unavailable';
 
 /**
  * Every error leaves as the DESIGN §4 body. Unknown errors become a 500 without detail; the cause is logged
@@ -20,6 +21,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
   private toApiError(exception: unknown): ApiError {
     if (exception instanceof ApiError) return exception;
     if (exception instanceof HttpException) return fromStatus(exception.getStatus());
+    if (isUnavailableError(exception)) return ApiError.unavailable();
     const status = (exception as { status?: number; statusCode?: number })?.status;
     if (typeof status === 'number' && status >= 400 && status < 500) return fromStatus(status);
     this.logger.error(`unhandled ${(exception as Error)?.name ?? typeof exception}: ${(exception as Error)?.message ?? ''}`);

@@ -6,3 +6,4 @@ export * from './readiness';
 export * from './health.http.controller';
 export * from './observability.module';
 export * from './metrics';
+export * from './unavailable';

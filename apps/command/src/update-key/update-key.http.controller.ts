@@ -19,7 +19,6 @@ export class UpdateKeyHttpController {
 
   /** Rename, (de)activate and set or clear the expiry in one atomic change; 200 with the key after it. */
   @Put(['api/keys/:id', 'api/billing-keys/:id'])
-  @Patch(['api/keys/:id', 'api/billing-keys/:id'])
   async update(
     @Param('id', KeyIdPipe) id: number,
     @Body() body: UpdateKeyDto,
@@ -48,5 +47,17 @@ export class UpdateKeyHttpController {
     } catch (err) {
       throw toApiError(err);
     }
+  }
+
+  /** PATCH has the same partial-update semantics as PUT here (every field is optional). */
+  @Patch(['api/keys/:id', 'api/billing-keys/:id'])
+  patch(
+    @Param('id', KeyIdPipe) id: number,
+    @Body() body: UpdateKeyDto,
+    @Caller() caller: VerifiedKeyIdentity,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.update(id, body, caller, req, res);
   }
 }
