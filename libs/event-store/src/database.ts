@@ -42,7 +42,9 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
     // Fail fast while Postgres is away (the HTTP edge answers 503) instead of queueing forever.
     connectionTimeoutMillis: 3000,
   });
-  // An idle client that loses its connection must not crash the process; the pool replaces it.
+  // A client that loses its connection (idle or checked out) must not crash the process: its queries
+  // reject, the pool discards it and opens a new one when Postgres is back.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

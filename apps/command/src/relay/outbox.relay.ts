@@ -34,6 +34,11 @@ export class OutboxRelay {
     private readonly settings: OutboxRelaySettings,
   ) {}
 
+  /** Whether this instance currently holds the relay lock and publishes. */
+  get isLeader(): boolean {
+    return this.lock.held;
+  }
+
   get checkpointName(): string {
     return `relay:${this.settings.streamName}`;
   }
