@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+
 // One validated configuration object per app, read once at start (STYLE habit 7). A wrong value stops the
 // app with a sentence naming the variable and what was wrong.
 
@@ -62,8 +64,11 @@ export function redactUrl(value: string): string {
   return value.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }
 
+export type DatabaseSsl = 'disable' | 'require' | 'verify-full';
+
 /** Settings every app shares: where Postgres and NATS are, and the stream/subject names. */
 export interface CoreConfig {
+  /** DATABASE_URL with DATABASE_SSL applied (see `withDatabaseSsl`): what every pool and client connects with. */
   databaseUrl: string;
   /** `disable` | `require` | `verify-full`; applied on top of DATABASE_URL. */
   databaseSsl: 'disable' | 'require' | 'verify-full';
@@ -74,6 +79,8 @@ export interface CoreConfig {
   natsCreds?: string;
   streamName: string;
   subjectPrefix: string;
+  /** JetStream replicas for the key stream when it is created: 1 on one server, 3 on a 3-node cluster. */
+  streamReplicas: number;
 }
 
 export function readCoreConfig(env: Env = process.env): CoreConfig {
@@ -81,15 +88,40 @@ export function readCoreConfig(env: Env = process.env): CoreConfig {
   if (ssl !== 'disable' && ssl !== 'require' && ssl !== 'verify-full') {
     throw new ConfigError(`DATABASE_SSL must be disable, require or verify-full, got "${ssl}"`);
   }
+  const caFile = readEnv.optionalString(env, 'DATABASE_SSL_CA_FILE');
+  if (caFile !== undefined) {
+    if (ssl !== 'verify-full') throw new ConfigError(`DATABASE_SSL_CA_FILE is only used with DATABASE_SSL=verify-full, got DATABASE_SSL=${ssl}`);
+    try {
+      accessSync(caFile, constants.R_OK);
+    } catch {
+      throw new ConfigError(`DATABASE_SSL_CA_FILE must name a readable file, got "${caFile}"`);
+    }
+  }
+  const baseUrl = readEnv.url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/keys', ['postgres', 'postgresql']);
   return {
-    databaseUrl: readEnv.url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/keys', ['postgres', 'postgresql']),
+    databaseUrl: withDatabaseSsl(baseUrl, ssl, caFile),
     databaseSsl: ssl,
-    databaseSslCaFile: readEnv.optionalString(env, 'DATABASE_SSL_CA_FILE'),
+    databaseSslCaFile: caFile,
     natsUrl: readEnv.url(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats', 'tls', 'ws', 'wss']),
     natsUser: readEnv.optionalString(env, 'NATS_USER'),
     natsPassword: readEnv.optionalString(env, 'NATS_PASSWORD'),
     natsCreds: readEnv.optionalString(env, 'NATS_CREDS'),
     streamName: readEnv.subjectToken(env, 'KEYS_STREAM', 'KEYS'),
     subjectPrefix: readEnv.subjectToken(env, 'KEYS_SUBJECT_PREFIX', 'keys.v1'),
+    streamReplicas: readEnv.int(env, 'KEYS_STREAM_REPLICAS', 1, { min: 1, max: 5 }),
   };
+}
+
+/**
+ * Applies DATABASE_SSL to a postgres URL as connection-string parameters, so every pool and client built
+ * from the URL (event store, LISTEN, advisory locks, database creation) connects the same way. `disable`
+ * leaves the URL as given. node-postgres reads `sslmode=require` as verify-full; libpq's "encrypt, do not
+ * verify the certificate" is its `no-verify`.
+ */
+export function withDatabaseSsl(url: string, ssl: DatabaseSsl, caFile?: string): string {
+  if (ssl === 'disable') return url;
+  const parsed = new URL(url);
+  parsed.searchParams.set('sslmode', ssl === 'require' ? 'no-verify' : 'verify-full');
+  if (caFile !== undefined) parsed.searchParams.set('sslrootcert', caFile);
+  return parsed.toString();
 }
