@@ -33,7 +33,7 @@ const RELAY_LOCK_KEY = 7_362_010_002;
       inject: [COMMAND_CONFIG],
       useFactory: (config: CommandConfig) =>
         new NatsHolder({ url: config.natsUrl, user: config.natsUser, password: config.natsPassword, credsFile: config.natsCreds }, 'keys-command', async (nc) =>
-          ensureKeyStream(await nc.jetstreamManager(), { streamName: config.streamName, subjectPrefix: config.subjectPrefix }),
+          ensureKeyStream(await nc.jetstreamManager(), { streamName: config.streamName, subjectPrefix: config.subjectPrefix, replicas: config.streamReplicas }),
         ),
     },
     { provide: EventAppender, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new EventAppender(db as never) },
