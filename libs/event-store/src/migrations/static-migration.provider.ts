@@ -3,6 +3,7 @@ import * as events from './2026-11-26-001-events';
 import * as idSequences from './2026-11-26-002-id-sequences';
 import * as checkpoints from './2026-11-26-003-checkpoints';
 import * as keyIndex from './2026-11-26-004-key-index';
+import * as readModels from './2026-11-26-005-read-models';
 
 /**
  * Migrations listed by import rather than found on disk, so they work the same from ts sources
@@ -13,6 +14,7 @@ export const eventStoreMigrations: Record<string, Migration> = {
   '2026-11-26-002-id-sequences': idSequences,
   '2026-11-26-003-checkpoints': checkpoints,
   '2026-11-26-004-key-index': keyIndex,
+  '2026-11-26-005-read-models': readModels,
 };
 
 export class StaticMigrationProvider implements MigrationProvider {

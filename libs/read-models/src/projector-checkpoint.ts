@@ -1,0 +1,89 @@
+import { type Kysely, sql } from 'kysely';
+import { type Database, readAllAfter, saveCheckpoint, toPublicEnvelope } from '@keys/event-store';
+import type { EventEnvelope } from '@keys/domain';
+import { applyEvents } from './apply-events';
+import { LIVE_TABLES, PROJECTOR_CHECKPOINT, type ReadModelDatabase } from './read-model.database';
+
+type Db = Kysely<ReadModelDatabase>;
+
+/** The same connection seen through the event store's own table types. */
+const asStore = (db: Db) => db as unknown as Kysely<Database>;
+
+/**
+ * Locks the projector's checkpoint row until the transaction ends and returns its position. Every change
+ * to the live read models happens under this lock (projector batches and the rebuild's swap), so they
+ * never interleave and the checkpoint always says exactly which events the live tables reflect.
+ */
+export async function lockProjectorCheckpoint(trx: Db): Promise<number> {
+  await sql`insert into checkpoints (name, position) values (${PROJECTOR_CHECKPOINT}, 0) on conflict (name) do nothing`.execute(trx);
+  const row = await trx
+    .selectFrom('checkpoints')
+    .select('position')
+    .where('name', '=', PROJECTOR_CHECKPOINT)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  return row.position;
+}
+
+export interface ProjectedBatch {
+  /** Checkpoint after the batch. */
+  checkpoint: number;
+  /** Events applied (including those fetched from the store to fill a gap). */
+  applied: number;
+  /** Events read from the store because the batch skipped over them. */
+  fetched: number;
+}
+
+/**
+ * Exactly once in effect: in one transaction, lock the checkpoint P, drop events at or below P
+ * (redeliveries, duplicates), fill any hole between P and the batch from the event store (never skip),
+ * apply, and move the checkpoint; the caller acknowledges the messages only after this commits.
+ */
+export async function projectBatch(db: Db, events: readonly EventEnvelope[]): Promise<ProjectedBatch> {
+  return db.transaction().execute(async (trx) => {
+    const checkpoint = await lockProjectorCheckpoint(trx);
+    const fresh = uniqueByPosition(events.filter((e) => e.position > checkpoint));
+    if (fresh.length === 0) return { checkpoint, applied: 0, fetched: 0 };
+    const last = fresh[fresh.length - 1].position;
+    let toApply: EventEnvelope[] = fresh;
+    if (fresh.length !== last - checkpoint) {
+      // Positions are gap-free in the store, so a short count means missing events: take the range from the store.
+      const stored = await readAllAfter(asStore(trx), checkpoint, last - checkpoint);
+      toApply = stored.map(toPublicEnvelope);
+      if (toApply.length === 0 || toApply[toApply.length - 1].position !== last) {
+        throw new Error(`event store does not hold positions ${checkpoint + 1}..${last} yet`);
+      }
+    }
+    await applyEvents(trx, toApply, LIVE_TABLES);
+    await saveCheckpoint(asStore(trx), PROJECTOR_CHECKPOINT, last);
+    return { checkpoint: last, applied: toApply.length, fetched: toApply.length - fresh.length };
+  });
+}
+
+/**
+ * Reads events after the checkpoint straight from the event store, one locked transaction per batch,
+ * until the store's head: for start-up, a relay or NATS outage, or a hole too large for one batch.
+ */
+export async function projectFromStore(db: Db, batchSize: number, stopAt = Number.POSITIVE_INFINITY): Promise<ProjectedBatch> {
+  let total = 0;
+  for (;;) {
+    const result = await db.transaction().execute(async (trx) => {
+      const checkpoint = await lockProjectorCheckpoint(trx);
+      if (checkpoint >= stopAt) return { checkpoint, applied: 0, fetched: 0 };
+      const stored = await readAllAfter(asStore(trx), checkpoint, Math.min(batchSize, stopAt - checkpoint));
+      if (stored.length === 0) return { checkpoint, applied: 0, fetched: 0 };
+      const last = stored[stored.length - 1].position;
+      await applyEvents(trx, stored.map(toPublicEnvelope), LIVE_TABLES);
+      await saveCheckpoint(asStore(trx), PROJECTOR_CHECKPOINT, last);
+      return { checkpoint: last, applied: stored.length, fetched: stored.length };
+    });
+    total += result.applied;
+    if (result.applied === 0) return { checkpoint: result.checkpoint, applied: total, fetched: total };
+  }
+}
+
+function uniqueByPosition(events: readonly EventEnvelope[]): EventEnvelope[] {
+  const byPosition = new Map<number, EventEnvelope>();
+  for (const e of events) byPosition.set(e.position, e);
+  return [...byPosition.values()].sort((a, b) => a.position - b.position);
+}

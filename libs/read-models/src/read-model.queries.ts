@@ -1,0 +1,59 @@
+import type { Kysely } from 'kysely';
+import type { KeyType } from '@keys/domain';
+import { fromKeysTableRow } from './apply-events';
+import { type KeyRow, isActiveAt } from './key-row.projection';
+import type { ReadModelDatabase } from './read-model.database';
+import type { SecurityLogEntry } from './security-log.projection';
+
+type Db = Kysely<ReadModelDatabase>;
+
+/** The key object of DESIGN §4 as the read routes answer it. */
+export interface KeyReadView {
+  id: number;
+  name: string;
+  prefix: string;
+  active: boolean;
+  createdAt: string;
+  expiresAt: string | null;
+}
+
+/** `active` is judged at `nowIso`: a key past its expiresAt reads as inactive even before the sweep. */
+export function toKeyReadView(row: KeyRow, nowIso: string): KeyReadView {
+  return { id: row.id, name: row.name, prefix: row.prefix, active: isActiveAt(row, nowIso), createdAt: row.createdAt, expiresAt: row.expiresAt };
+}
+
+/** The account's keys of one type, oldest first; deleted keys are kept in the table but never listed. */
+export async function listKeyRows(db: Db, accountId: number, keyType: KeyType): Promise<KeyRow[]> {
+  const rows = await db
+    .selectFrom('keys')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('key_type', '=', keyType)
+    .where('state', '!=', 'deleted')
+    .orderBy('id')
+    .execute();
+  return rows.map(fromKeysTableRow);
+}
+
+/** One key of the account and type; undefined when missing, deleted, or someone else's. */
+export async function findKeyRow(db: Db, accountId: number, keyType: KeyType, keyId: number): Promise<KeyRow | undefined> {
+  const row = await db
+    .selectFrom('keys')
+    .selectAll()
+    .where('id', '=', keyId)
+    .where('account_id', '=', accountId)
+    .where('key_type', '=', keyType)
+    .where('state', '!=', 'deleted')
+    .executeTakeFirst();
+  return row && fromKeysTableRow(row);
+}
+
+export type SecurityLogView = Omit<SecurityLogEntry, 'accountId'>;
+
+/** The account's log entries newest first; `before` is the id of the last entry of the previous page. */
+export async function securityLogPage(db: Db, accountId: number, limit: number, before?: number): Promise<SecurityLogView[]> {
+  let query = db.selectFrom('security_log').selectAll().where('account_id', '=', accountId);
+  if (before !== undefined) query = query.where('id', '<', before);
+  const rows = await query.orderBy('id', 'desc').limit(limit).execute();
+  return rows.map((r) => ({ id: r.id, action: r.action, ipAddress: r.ip_address, createdAt: r.created_at.toISOString(), details: r.details }));
+}

@@ -1,0 +1,133 @@
+import { type Kysely, sql } from 'kysely';
+import { SessionLock, headPosition, readAllFrom, readCheckpoint, saveCheckpoint, toPublicEnvelope } from '@keys/event-store';
+import { applyEvents } from './apply-events';
+import { lockProjectorCheckpoint } from './projector-checkpoint';
+import {
+  LIVE_TABLES,
+  PROJECTOR_CHECKPOINT,
+  REBUILD_TABLES,
+  RETIRED_TABLES,
+  type ReadModelDatabase,
+  type ReadModelTables,
+} from './read-model.database';
+
+type Db = Kysely<ReadModelDatabase>;
+
+/** Session advisory lock: one rebuild at a time across every process. */
+const REBUILD_LOCK_KEY = 7_362_010_005;
+
+export interface RebuildProgress {
+  phase: 'replay' | 'catch-up' | 'swap' | 'done';
+  /** Position reached. */
+  position: number;
+  /** Position the phase runs to. */
+  target: number;
+}
+
+export interface RebuildOptions {
+  batchSize?: number;
+  onProgress?: (progress: RebuildProgress) => void;
+}
+
+export interface RebuildResult {
+  /** Head of the store when the replay started. */
+  replayedTo: number;
+  /** Projector checkpoint the swapped-in tables reflect. */
+  checkpoint: number;
+  keys: number;
+  logEntries: number;
+}
+
+export class RebuildInProgressError extends Error {
+  override readonly name = 'RebuildInProgressError';
+  constructor() {
+    super('another read-model rebuild is running');
+  }
+}
+
+/** Creates empty tables with the live tables' columns, constraints and indexes. */
+export async function createTablesLikeLive(db: Db, tables: ReadModelTables): Promise<void> {
+  await dropTables(db, tables);
+  await sql`create table ${sql.table(tables.keys)} (like keys including all)`.execute(db);
+  await sql`create table ${sql.table(tables.securityLog)} (like security_log including all)`.execute(db);
+}
+
+export async function dropTables(db: Db, tables: ReadModelTables): Promise<void> {
+  await sql`drop table if exists ${sql.table(tables.keys)}, ${sql.table(tables.securityLog)}`.execute(db);
+}
+
+/** Replays the store's events in (after, to] into `tables`, one transaction per batch. Returns the last position. */
+export async function replayInto(
+  db: Db,
+  tables: ReadModelTables,
+  options: { after?: number; to: number; batchSize?: number; onBatch?: (position: number) => void },
+): Promise<number> {
+  let position = options.after ?? 0;
+  if (position >= options.to) return position;
+  for await (const batch of readAllFrom(db as never, { after: position, to: options.to, batchSize: options.batchSize ?? 1000 })) {
+    const envelopes = batch.map(toPublicEnvelope);
+    // Inside the caller's transaction (the rebuild's swap) the batch joins it; otherwise it commits alone.
+    if (db.isTransaction) await applyEvents(db, envelopes, tables);
+    else await db.transaction().execute((trx) => applyEvents(trx, envelopes, tables));
+    position = batch[batch.length - 1].position;
+    options.onBatch?.(position);
+  }
+  return position;
+}
+
+/**
+ * Rebuilds `keys` and `security_log` from the event store while the projector keeps consuming and reads
+ * keep answering: replay into fresh tables up to the head H, follow the live checkpoint until close to
+ * it, then in one transaction holding the projector's checkpoint lock apply what the projector committed
+ * meanwhile (or, if the replay is ahead, move the checkpoint up to H) and swap the tables by renaming.
+ */
+export async function rebuildReadModels(db: Db, databaseUrl: string, options: RebuildOptions = {}): Promise<RebuildResult> {
+  const batchSize = options.batchSize ?? 1000;
+  const report = options.onProgress ?? (() => undefined);
+  const lock = new SessionLock(databaseUrl, REBUILD_LOCK_KEY);
+  if (!(await lock.tryAcquire(() => undefined))) throw new RebuildInProgressError();
+  try {
+    await dropTables(db, RETIRED_TABLES); // left over if an earlier rebuild died after its swap
+    await createTablesLikeLive(db, REBUILD_TABLES);
+    const head = await headPosition(db as never);
+    report({ phase: 'replay', position: 0, target: head });
+    let built = await replayInto(db, REBUILD_TABLES, {
+      to: head,
+      batchSize,
+      onBatch: (position) => report({ phase: 'replay', position, target: head }),
+    });
+    built = head;
+
+    // Follow the projector outside the lock so the locked swap only has a short tail to apply.
+    for (;;) {
+      const live = await readCheckpoint(db as never, PROJECTOR_CHECKPOINT);
+      if (live - built <= batchSize) break;
+      report({ phase: 'catch-up', position: built, target: live });
+      built = await replayInto(db, REBUILD_TABLES, { after: built, to: live, batchSize });
+      built = Math.max(built, live);
+    }
+
+    report({ phase: 'swap', position: built, target: built });
+    const checkpoint = await db.transaction().execute(async (trx) => {
+      const live = await lockProjectorCheckpoint(trx);
+      if (live > built) {
+        await replayInto(trx, REBUILD_TABLES, { after: built, to: live, batchSize });
+      } else if (live < built) {
+        // The rebuilt tables are ahead of the projector: move its checkpoint so it skips what they hold.
+        await saveCheckpoint(trx as never, PROJECTOR_CHECKPOINT, built);
+      }
+      await sql`alter table ${sql.table(LIVE_TABLES.keys)} rename to ${sql.table(RETIRED_TABLES.keys)}`.execute(trx);
+      await sql`alter table ${sql.table(LIVE_TABLES.securityLog)} rename to ${sql.table(RETIRED_TABLES.securityLog)}`.execute(trx);
+      await sql`alter table ${sql.table(REBUILD_TABLES.keys)} rename to ${sql.table(LIVE_TABLES.keys)}`.execute(trx);
+      await sql`alter table ${sql.table(REBUILD_TABLES.securityLog)} rename to ${sql.table(LIVE_TABLES.securityLog)}`.execute(trx);
+      return Math.max(live, built);
+    });
+    await dropTables(db, RETIRED_TABLES);
+    const counts = await sql<{ keys: number; log: number }>`
+      select (select count(*) from keys) as keys, (select count(*) from security_log) as log`.execute(db);
+    report({ phase: 'done', position: checkpoint, target: checkpoint });
+    return { replayedTo: head, checkpoint, keys: counts.rows[0].keys, logEntries: counts.rows[0].log };
+  } finally {
+    await lock.release();
+  }
+}
