@@ -1,16 +1,29 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { configureHttpApp, readEnv } from '@keys/platform';
+import type { INestApplication } from '@nestjs/common';
+import { configureHttpApp } from '@keys/platform';
+import { type GatewayConfig, readGatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 
-async function bootstrap(): Promise<void> {
-  const port = readEnv.int(process.env, 'PORT', 3003, { min: 0, max: 65535 });
-  const app = await NestFactory.create(GatewayModule, { bodyParser: false });
+/** Builds the gateway app (used by main and by the end-to-end tests). */
+export async function createGatewayApp(config: GatewayConfig, options: { quiet?: boolean } = {}): Promise<INestApplication> {
+  const app = await NestFactory.create(GatewayModule.forRoot(config), {
+    bodyParser: false,
+    logger: options.quiet ? ['error'] : ['error', 'warn', 'log'],
+  });
   configureHttpApp(app);
-  await app.listen(port, '0.0.0.0');
+  return app;
 }
 
-bootstrap().catch((err) => {
-  console.error(`gateway failed to start: ${(err as Error).message}`);
-  process.exit(1);
-});
+async function bootstrap(): Promise<void> {
+  const config = readGatewayConfig();
+  const app = await createGatewayApp(config);
+  await app.listen(config.port, '0.0.0.0');
+}
+
+if (require.main === module) {
+  bootstrap().catch((err) => {
+    console.error(`gateway failed to start: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -1,16 +1,29 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { configureHttpApp, readEnv } from '@keys/platform';
+import type { INestApplication } from '@nestjs/common';
+import { configureHttpApp } from '@keys/platform';
+import { type VerifierConfig, readVerifierConfig } from './verifier.config';
 import { VerifierModule } from './verifier.module';
 
-async function bootstrap(): Promise<void> {
-  const port = readEnv.int(process.env, 'PORT', 3002, { min: 0, max: 65535 });
-  const app = await NestFactory.create(VerifierModule, { bodyParser: false });
+/** Builds the verifier app: NATS verify responder plus /health, /health/ready and /metrics over HTTP. */
+export async function createVerifierApp(config: VerifierConfig, options: { quiet?: boolean } = {}): Promise<INestApplication> {
+  const app = await NestFactory.create(VerifierModule.forRoot(config), {
+    bodyParser: false,
+    logger: options.quiet ? ['error'] : ['error', 'warn', 'log'],
+  });
   configureHttpApp(app);
-  await app.listen(port, '0.0.0.0');
+  return app;
 }
 
-bootstrap().catch((err) => {
-  console.error(`verifier failed to start: ${(err as Error).message}`);
-  process.exit(1);
-});
+async function bootstrap(): Promise<void> {
+  const config = readVerifierConfig();
+  const app = await createVerifierApp(config);
+  await app.listen(config.port, '0.0.0.0');
+}
+
+if (require.main === module) {
+  bootstrap().catch((err) => {
+    console.error(`verifier failed to start: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

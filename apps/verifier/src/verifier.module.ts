@@ -1,6 +1,91 @@
-import { Module } from '@nestjs/common';
-import { ObservabilityModule } from '@keys/platform';
+import { type DynamicModule, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Kysely } from 'kysely';
+import { NatsHolder, ensureKeyStream } from '@keys/bus';
+import { AppendNotifications, type Database, openEventStore } from '@keys/event-store';
+import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
+import { KeyIndex } from './key-index';
+import { KeyIndexFollower } from './key-index.follower';
+import { VERIFIER_CONFIG, type VerifierConfig } from './verifier.config';
+import { VerifyMessageController } from './verify.message.controller';
 
-/** Answers keys.v1.verify from an in-memory key index. */
-@Module({ imports: [ObservabilityModule] })
-export class VerifierModule {}
+const VERIFIER_DB = Symbol('VERIFIER_DB');
+
+/** Answers keys.v1.verify from an in-memory key index kept equal to the event store. */
+@Module({
+  imports: [ObservabilityModule],
+  providers: [
+    KeyIndex,
+    {
+      provide: VERIFIER_DB,
+      inject: [VERIFIER_CONFIG],
+      // Reads only: the catch-up and the follower share a small pool.
+      useFactory: (config: VerifierConfig) => openEventStore(config.databaseUrl, { max: 3 }),
+    },
+    {
+      provide: NatsHolder,
+      inject: [VERIFIER_CONFIG],
+      useFactory: (config: VerifierConfig) =>
+        new NatsHolder({ url: config.natsUrl, user: config.natsUser, password: config.natsPassword, credsFile: config.natsCreds }, 'keys-verifier', async (nc) =>
+          // The verifier may start before the command; an operator-made stream is left alone.
+          ensureKeyStream(await nc.jetstreamManager(), { streamName: config.streamName, subjectPrefix: config.subjectPrefix }).catch(() => undefined),
+        ),
+    },
+    { provide: AppendNotifications, inject: [VERIFIER_CONFIG], useFactory: (config: VerifierConfig) => new AppendNotifications(config.databaseUrl) },
+    {
+      provide: KeyIndexFollower,
+      inject: [KeyIndex, VERIFIER_DB, NatsHolder, AppendNotifications, VERIFIER_CONFIG],
+      useFactory: (index: KeyIndex, db: Kysely<Database>, nats: NatsHolder, notifications: AppendNotifications, config: VerifierConfig) =>
+        new KeyIndexFollower(index, db, nats, notifications, config),
+    },
+    {
+      provide: VerifyMessageController,
+      inject: [KeyIndex, VERIFIER_CONFIG],
+      useFactory: (index: KeyIndex, config: VerifierConfig) => new VerifyMessageController(index, config.subjectPrefix),
+    },
+  ],
+  exports: [KeyIndex, KeyIndexFollower, VerifyMessageController],
+})
+export class VerifierModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('verifier');
+  private stopping = false;
+
+  static forRoot(config: VerifierConfig): DynamicModule {
+    return { module: VerifierModule, providers: [{ provide: VERIFIER_CONFIG, useValue: config }] };
+  }
+
+  constructor(
+    @Inject(VERIFIER_CONFIG) private readonly config: VerifierConfig,
+    @Inject(VERIFIER_DB) private readonly db: Kysely<Database>,
+    private readonly nats: NatsHolder,
+    private readonly notifications: AppendNotifications,
+    private readonly follower: KeyIndexFollower,
+    private readonly controller: VerifyMessageController,
+    private readonly readiness: ReadinessRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.readiness.register('index', () => {
+      const status = this.follower.status();
+      return { ok: status.caughtUp && status.lag <= this.config.readyMaxLagEvents, details: { ...status } };
+    });
+    this.readiness.register('nats', () => ({ ok: this.nats.connected && this.controller.listening }));
+    await this.notifications.start();
+    this.follower.start();
+    // Join the queue group only once the index holds the whole store: an instance that answered while
+    // still loading would call every key NOT_FOUND while its peers know better.
+    void Promise.all([this.follower.whenCaughtUp(), this.nats.ready()])
+      .then(([, nc]) => {
+        if (!this.stopping) this.controller.listen(nc);
+      })
+      .catch((err) => this.logger.error(`verifier could not start answering: ${(err as Error).message}`));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.controller.close();
+    await this.follower.stop();
+    await this.notifications.close();
+    await this.nats.close();
+    await this.db.destroy();
+  }
+}

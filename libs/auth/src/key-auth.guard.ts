@@ -1,8 +1,9 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { KeyType, VerifiedKeyIdentity } from '@keys/domain';
+import type { KeyType, Verdict, VerifiedKeyIdentity } from '@keys/domain';
 import { ApiError } from '@keys/platform';
 import { KEY_VERIFIER, type KeyVerifier } from './key-verifier';
+import { VerifierUnavailableError } from './nats-key.verifier';
 import { verdictToApiError } from './verdict.mapper';
 
 const SCOPE = 'keys:required-scope';
@@ -17,7 +18,8 @@ interface AuthenticatedRequest {
 
 /**
  * Authenticates `Authorization: Bearer <key>` through the verifier and attaches the key's identity to
- * the request. Refusals become the DESIGN §4 error body. The key is never logged or echoed.
+ * the request. Refusals become the DESIGN §4 error body; no verdict at all (verifier unreachable) is 503
+ * `unavailable`. The key is never logged or echoed.
  */
 @Injectable()
 export class KeyAuthGuard implements CanActivate {
@@ -32,7 +34,14 @@ export class KeyAuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const key = bearerToken(request.headers.authorization);
     if (!key) throw ApiError.invalidApiKey('Send the key as "Authorization: Bearer <key>".');
-    const verdict = await this.verifier.verify(key, scope);
+    let verdict: Verdict;
+    try {
+      verdict = await this.verifier.verify(key, scope);
+    } catch (err) {
+      // No verdict is not a refusal: the caller may retry, and must not be told the key is bad.
+      if (err instanceof VerifierUnavailableError) throw ApiError.unavailable('The key verifier is unreachable; retry shortly.');
+      throw err;
+    }
     if (!verdict.valid) throw verdictToApiError(verdict, scope);
     request.caller = verdict.key;
     return true;

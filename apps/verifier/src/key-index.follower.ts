@@ -1,0 +1,237 @@
+import { Logger } from '@nestjs/common';
+import type { Kysely } from 'kysely';
+import { ConsumerEvents, DeliverPolicy, type ConsumerMessages, type JsMsg } from 'nats';
+import { type NatsHolder, allEventsSubject, decodeEnvelope } from '@keys/bus';
+import type { AppendNotifications, Database } from '@keys/event-store';
+import { counter, gauge } from '@keys/platform';
+import type { IndexableEvent, KeyIndex } from './key-index';
+import { readIndexableAfter } from './key-events.reader';
+
+export interface FollowerSettings {
+  streamName: string;
+  subjectPrefix: string;
+  catchUpBatchSize: number;
+  storePollIntervalMs: number;
+  jetStreamExpiresMs: number;
+}
+
+export interface FollowerStatus {
+  caughtUp: boolean;
+  applied: number;
+  /** Highest committed position either source has shown us. */
+  head: number;
+  lag: number;
+  /** Postgres answered the last read. */
+  storeFollowing: boolean;
+  /** The JetStream consumer is delivering (no missed heartbeats, consumer present). */
+  busFollowing: boolean;
+}
+
+const eventsApplied = counter({ name: 'keys_verifier_events_applied_total', help: 'Events applied to the verifier index', labelNames: ['source'] });
+const lagGauge = gauge({ name: 'keys_verifier_lag_events', help: 'Committed events not yet in the verifier index' });
+const indexSize = gauge({ name: 'keys_verifier_index_size', help: 'Keys in the verifier index (deleted ones included)' });
+
+const appliedFromStore = eventsApplied.labels('store');
+const appliedFromBus = eventsApplied.labels('jetstream');
+
+/**
+ * Keeps the index equal to the event store, by position (global and gap-free):
+ *
+ * - The store is complete, so it is the backbone: a catch-up reads everything after the applied position,
+ *   then LISTEN/NOTIFY (plus a slow poll as a safety net) triggers the same read at every commit.
+ * - JetStream is followed too (an ordered consumer, new messages only): it carries every event within
+ *   milliseconds even when this process cannot LISTEN, and it tells how far the head is when Postgres is away.
+ *
+ * Both feed one rule, `KeyIndex.apply`: apply position `applied + 1`, skip anything at or below `applied`,
+ * and on a gap read the missing range from the store first. So an event is never applied twice and never
+ * skipped, whichever source delivers it first, and it does not matter that the JetStream consumer may start
+ * before or after the catch-up: whatever it delivers too early is read from the store anyway.
+ */
+export class KeyIndexFollower {
+  private readonly logger = new Logger('verifier-index');
+  private running = false;
+  private caughtUp = false;
+  private head = 0;
+  private storeFollowing = false;
+  private busFollowing = false;
+  private syncing: Promise<void> | null = null;
+  private syncAgain = false;
+  private loops: Promise<void>[] = [];
+  private messages: ConsumerMessages | null = null;
+  private readonly caughtUpOnce: Promise<void>;
+  private markCaughtUp!: () => void;
+
+  constructor(
+    private readonly index: KeyIndex,
+    private readonly db: Kysely<Database>,
+    private readonly nats: NatsHolder,
+    private readonly notifications: AppendNotifications,
+    private readonly settings: FollowerSettings,
+  ) {
+    this.caughtUpOnce = new Promise((resolve) => (this.markCaughtUp = resolve));
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loops = [this.followBus(), this.followStore()];
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.messages?.close().catch(() => undefined);
+    this.markCaughtUp(); // release anyone still waiting for the first catch-up
+    await Promise.all(this.loops);
+    await this.syncing?.catch(() => undefined);
+  }
+
+  /** Resolves once the index has read the whole store at least once (or the follower stopped). */
+  whenCaughtUp(): Promise<void> {
+    return this.caughtUpOnce;
+  }
+
+  status(): FollowerStatus {
+    const applied = this.index.position;
+    const head = Math.max(this.head, applied);
+    return {
+      caughtUp: this.caughtUp,
+      applied,
+      head,
+      lag: head - applied,
+      storeFollowing: this.storeFollowing,
+      busFollowing: this.busFollowing,
+    };
+  }
+
+  /** Reads the store until nothing is newer than the index. Concurrent calls share one read loop. */
+  sync(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    const run = async () => {
+      try {
+        do {
+          this.syncAgain = false;
+          await this.readStoreToHead();
+        } while (this.syncAgain && this.running);
+      } finally {
+        this.syncing = null;
+      }
+    };
+    this.syncing = run();
+    return this.syncing;
+  }
+
+  private async readStoreToHead(): Promise<void> {
+    const limit = this.settings.catchUpBatchSize;
+    for (;;) {
+      const batch = await readIndexableAfter(this.db, this.index.position, limit);
+      let applied = 0;
+      for (const event of batch) {
+        const outcome = this.index.apply(event);
+        if (outcome === 'applied') applied++;
+        else if (outcome === 'gap') throw new Error(`event store gap after position ${this.index.position} (next read ${event.position})`);
+      }
+      if (applied > 0) appliedFromStore.inc(applied);
+      if (batch.length > 0) this.head = Math.max(this.head, batch[batch.length - 1].position);
+      this.publishGauges();
+      if (batch.length < limit) return;
+      // Let verification requests and bus messages in between large catch-up batches.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private async followStore(): Promise<void> {
+    while (this.running) {
+      // Armed before the read so that a commit during the read wakes the next round at once.
+      const next = this.notifications.wait(this.settings.storePollIntervalMs);
+      try {
+        await this.sync();
+        this.storeFollowing = true;
+        if (!this.caughtUp && this.running) {
+          this.caughtUp = true;
+          this.logger.log(`index caught up: ${this.index.size} keys at position ${this.index.position}`);
+          this.markCaughtUp();
+        }
+      } catch (err) {
+        if (this.storeFollowing || !this.caughtUp) this.logger.warn(`cannot read the event store: ${(err as Error).message}`);
+        this.storeFollowing = false;
+      }
+      this.publishGauges();
+      await next;
+    }
+  }
+
+  private async followBus(): Promise<void> {
+    while (this.running) {
+      try {
+        const nc = await this.nats.ready();
+        if (!this.running) return;
+        const consumer = await nc.jetstream().consumers.get(this.settings.streamName, {
+          filterSubjects: allEventsSubject(this.settings.subjectPrefix),
+          deliver_policy: DeliverPolicy.New,
+        });
+        const messages = await consumer.consume({ expires: this.settings.jetStreamExpiresMs, callback: (m) => this.onBusMessage(m) });
+        this.messages = messages;
+        this.busFollowing = true;
+        if (!this.running) await messages.close();
+        void this.watchConsumer(messages);
+        await messages.closed();
+      } catch (err) {
+        if (this.running) this.logger.warn(`JetStream consumer unavailable: ${(err as Error).message}`);
+      }
+      this.busFollowing = false;
+      if (this.running) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  /** The ordered consumer re-creates itself; this only tracks whether it is delivering right now. */
+  private async watchConsumer(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const status of await messages.status()) {
+        switch (status.type) {
+          case ConsumerEvents.HeartbeatsMissed:
+          case ConsumerEvents.ConsumerNotFound:
+          case ConsumerEvents.ConsumerDeleted:
+          case ConsumerEvents.StreamNotFound:
+          case ConsumerEvents.NoResponders:
+            if (this.busFollowing) this.logger.warn(`JetStream consumer interrupted (${status.type}); following the event store meanwhile`);
+            this.busFollowing = false;
+            break;
+          case ConsumerEvents.OrderedConsumerRecreated:
+            this.busFollowing = true;
+            // Whatever the old consumer had not delivered is in the store.
+            void this.sync().catch(() => undefined);
+            break;
+          default:
+            break;
+        }
+      }
+    } catch {
+      /* the iterator ends with the consumer */
+    }
+  }
+
+  private onBusMessage(message: JsMsg): void {
+    let event: IndexableEvent;
+    try {
+      event = decodeEnvelope(message.data) as IndexableEvent;
+    } catch {
+      this.logger.warn(`ignored a message on ${message.subject} that is not an event envelope`);
+      return;
+    }
+    this.busFollowing = true;
+    if (event.position > this.head) this.head = event.position;
+    const outcome = this.index.apply(event);
+    if (outcome === 'applied') appliedFromBus.inc();
+    else if (outcome === 'gap') void this.sync().catch(() => undefined);
+    this.publishGauges();
+  }
+
+  private publishGauges(): void {
+    const { lag } = this.status();
+    lagGauge.set(lag);
+    indexSize.set(this.index.size);
+  }
+}

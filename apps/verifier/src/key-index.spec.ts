@@ -1,0 +1,125 @@
+import { type ExistingKeyState, type KeyEvent, type KeyState, type VerifiableKey, evolveKey, initialKeyState, judgeKey } from '@keys/domain';
+import { generateKey } from '@keys/key-material';
+import { type IndexableEvent, KeyIndex, indexDigestOfKey } from './key-index';
+
+const NOW = Date.parse('2030-06-01T12:00:00.000Z');
+
+function created(position: number, keyId: number, type: 'proxy' | 'billing' = 'proxy', expiresAt: string | null = null) {
+  const material = generateKey(type);
+  const event: IndexableEvent = {
+    position,
+    type: 'KeyCreated',
+    data: { keyId, accountId: 7, keyType: type, name: `key ${keyId}`, prefix: material.prefix, hash: material.hash, expiresAt },
+  };
+  return { key: material.key, event };
+}
+
+const at = (position: number, event: KeyEvent): IndexableEvent => ({ ...event, position }) as IndexableEvent;
+
+/** The domain's folded state, as a verifier would know it: the reference the index must agree with. */
+function verifiableOf(state: KeyState): VerifiableKey | undefined {
+  if (!state.exists) return undefined;
+  const s: ExistingKeyState = state;
+  return {
+    keyId: s.keyId,
+    accountId: s.accountId,
+    keyType: s.keyType,
+    name: s.name,
+    prefix: s.prefix,
+    active: s.active,
+    expiresAt: s.expiresAt,
+    expiresAtMs: s.expiresAt === null ? null : Date.parse(s.expiresAt),
+    expired: s.expired,
+    deleted: s.deleted,
+  };
+}
+
+describe('KeyIndex', () => {
+  it('answers VALID with the identity of DESIGN §5 for a created key, NOT_FOUND for another', () => {
+    const index = new KeyIndex();
+    const { key, event } = created(1, 17);
+    expect(index.apply(event)).toBe('applied');
+    expect(judgeKey(index.lookup(indexDigestOfKey(key)), 'proxy', NOW)).toEqual({
+      valid: true,
+      code: 'VALID',
+      status: 200,
+      key: { id: 17, accountId: 7, type: 'proxy', name: 'key 17', prefix: key.slice(0, 8), expiresAt: null },
+    });
+    expect(judgeKey(index.lookup(indexDigestOfKey(generateKey('proxy').key)), 'proxy', NOW).code).toBe('NOT_FOUND');
+    expect(index.size).toBe(1);
+  });
+
+  it.each<[string, KeyEvent[], string]>([
+    ['deactivated', [{ type: 'KeyDeactivated', data: { keyId: 1 } }], 'INACTIVE'],
+    ['reactivated', [{ type: 'KeyDeactivated', data: { keyId: 1 } }, { type: 'KeyReactivated', data: { keyId: 1 } }], 'VALID'],
+    ['deleted', [{ type: 'KeyDeleted', data: { keyId: 1 } }], 'DELETED'],
+    ['deactivated then deleted', [{ type: 'KeyDeactivated', data: { keyId: 1 } }, { type: 'KeyDeleted', data: { keyId: 1 } }], 'DELETED'],
+    ['swept', [{ type: 'KeyExpired', data: { keyId: 1, expiredAt: '2030-01-01T00:00:00.000Z' } }], 'EXPIRED'],
+    ['past expiresAt, not yet swept', [{ type: 'KeyExpirySet', data: { keyId: 1, expiresAt: '2030-06-01T11:59:59.999Z' } }], 'EXPIRED'],
+    ['expiry moved into the future', [{ type: 'KeyExpirySet', data: { keyId: 1, expiresAt: '2030-06-01T12:00:00.001Z' } }], 'VALID'],
+    ['expiry cleared', [{ type: 'KeyExpirySet', data: { keyId: 1, expiresAt: '2030-01-01T00:00:00.000Z' } }, { type: 'KeyExpirySet', data: { keyId: 1, expiresAt: null } }], 'VALID'],
+    ['renamed', [{ type: 'KeyRenamed', data: { keyId: 1, name: 'New name' } }], 'VALID'],
+  ])('%s → %s, exactly as the domain fold judges it', (_name, later, code) => {
+    const index = new KeyIndex();
+    const { key, event } = created(1, 1);
+    index.apply(event);
+    let state = evolveKey(initialKeyState(), event);
+    later.forEach((e, i) => {
+      expect(index.apply(at(i + 2, e))).toBe('applied');
+      state = evolveKey(state, e);
+    });
+    const fromIndex = judgeKey(index.lookup(indexDigestOfKey(key)), 'proxy', NOW);
+    expect(fromIndex.code).toBe(code);
+    expect(fromIndex).toEqual(judgeKey(verifiableOf(state), 'proxy', NOW));
+  });
+
+  it('judges the scope: a billing key asked for as proxy is WRONG_TYPE', () => {
+    const index = new KeyIndex();
+    const { key, event } = created(1, 1, 'billing');
+    index.apply(event);
+    expect(judgeKey(index.lookup(indexDigestOfKey(key)), 'proxy', NOW).code).toBe('WRONG_TYPE');
+    expect(judgeKey(index.lookup(indexDigestOfKey(key)), 'billing', NOW).code).toBe('VALID');
+  });
+
+  it('judges expiry against the time of the request', () => {
+    const index = new KeyIndex();
+    const { key, event } = created(1, 1, 'proxy', '2030-06-01T12:00:00.000Z');
+    index.apply(event);
+    const digest = indexDigestOfKey(key);
+    expect(judgeKey(index.lookup(digest), 'proxy', NOW - 1).code).toBe('VALID');
+    expect(judgeKey(index.lookup(digest), 'proxy', NOW).code).toBe('EXPIRED');
+  });
+
+  it('is idempotent by position: a redelivered event changes nothing', () => {
+    const index = new KeyIndex();
+    const { key, event } = created(1, 1);
+    index.apply(event);
+    index.apply(at(2, { type: 'KeyDeactivated', data: { keyId: 1 } }));
+    index.apply(at(3, { type: 'KeyReactivated', data: { keyId: 1 } }));
+    // The deactivation arrives again from the other source: it must not undo the reactivation.
+    expect(index.apply(at(2, { type: 'KeyDeactivated', data: { keyId: 1 } }))).toBe('duplicate');
+    expect(index.apply(event)).toBe('duplicate');
+    expect(index.position).toBe(3);
+    expect(judgeKey(index.lookup(indexDigestOfKey(key)), 'proxy', NOW).code).toBe('VALID');
+  });
+
+  it('refuses to apply across a gap and leaves the position where it was', () => {
+    const index = new KeyIndex();
+    const first = created(1, 1);
+    const third = created(3, 2);
+    index.apply(first.event);
+    expect(index.apply(third.event)).toBe('gap');
+    expect(index.position).toBe(1);
+    expect(index.lookup(indexDigestOfKey(third.key))).toBeUndefined();
+    expect(index.apply({ position: 2, type: 'AccountCreated', data: { accountId: 9, name: 'x' } })).toBe('applied');
+    expect(index.apply(third.event)).toBe('applied');
+    expect(index.position).toBe(3);
+  });
+
+  it('ignores events for a key it never saw created (as evolveKey does) but advances the position', () => {
+    const index = new KeyIndex();
+    expect(index.apply(at(1, { type: 'KeyDeleted', data: { keyId: 99 } }))).toBe('applied');
+    expect(index.position).toBe(1);
+    expect(index.size).toBe(0);
+  });
+});

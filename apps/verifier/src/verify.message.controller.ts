@@ -1,0 +1,90 @@
+import { Logger } from '@nestjs/common';
+import type { Msg, NatsConnection, NatsError, Subscription } from 'nats';
+import { VERIFIER_QUEUE_GROUP, verifySubject } from '@keys/bus';
+import { type Verdict, type VerifyCode, VERIFY_STATUS, judgeKey, refusal } from '@keys/domain';
+import { parseKey } from '@keys/key-material';
+import { counter, histogram } from '@keys/platform';
+import { type KeyIndex, indexDigestOfKey } from './key-index';
+import { encodeVerdict, parseVerifyRequest } from './verify-request';
+
+const verifications = counter({ name: 'keys_verifications_total', help: 'Verification requests answered, by code', labelNames: ['code'] });
+const duration = histogram({
+  name: 'keys_verify_duration_seconds',
+  help: 'Time from receiving a verification request to handing the answer to the client library',
+  buckets: [0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.005],
+});
+// Bound once: labelling per request would hash the label set every time.
+const byCode = Object.fromEntries(Object.keys(VERIFY_STATUS).map((code) => [code, verifications.labels(code)])) as Record<VerifyCode, ReturnType<typeof verifications.labels>>;
+
+const BAD_REQUEST = refusal('BAD_REQUEST');
+const MALFORMED = refusal('MALFORMED');
+
+/**
+ * Answers `<prefix>.verify` (DESIGN §5) from the in-memory index. A raw core subscription rather than
+ * @nestjs/microservices: this is the hot path, and per request it does only parse, hash, one Map lookup,
+ * judge and encode. Every request gets an answer; nothing thrown here can stop the subscription.
+ * The key is never logged.
+ */
+export class VerifyMessageController {
+  private readonly logger = new Logger('verify');
+  private subscription: Subscription | null = null;
+  /** Requests this instance answered (the metric is process-wide; this is per instance). */
+  answered = 0;
+
+  constructor(
+    private readonly index: KeyIndex,
+    private readonly subjectPrefix: string,
+  ) {}
+
+  listen(nc: NatsConnection): void {
+    if (this.subscription) return;
+    this.subscription = nc.subscribe(verifySubject(this.subjectPrefix), {
+      queue: VERIFIER_QUEUE_GROUP,
+      callback: (err, msg) => this.onMessage(err, msg),
+    });
+  }
+
+  get listening(): boolean {
+    return this.subscription !== null && !this.subscription.isClosed();
+  }
+
+  /** Leaves the queue group, letting in-flight requests finish. */
+  async close(): Promise<void> {
+    const subscription = this.subscription;
+    this.subscription = null;
+    await subscription?.drain().catch(() => undefined);
+  }
+
+  /** The verdict for one request's bytes (exposed for tests and benchmarks). */
+  answer(data: Uint8Array): Verdict {
+    const request = parseVerifyRequest(data);
+    if (!request) return BAD_REQUEST;
+    const parsed = parseKey(request.key);
+    if (!parsed.ok) return MALFORMED;
+    return judgeKey(this.index.lookup(indexDigestOfKey(parsed.key)), request.scope, Date.now());
+  }
+
+  private onMessage(err: NatsError | null, msg: Msg): void {
+    if (err) {
+      this.logger.warn(`verify subscription error: ${err.message}`);
+      return;
+    }
+    const started = process.hrtime.bigint();
+    let verdict: Verdict;
+    try {
+      verdict = this.answer(msg.data);
+    } catch (error) {
+      // Not expected; answer rather than leave the caller waiting for a timeout.
+      this.logger.error(`verify failed: ${(error as Error).message}`);
+      verdict = BAD_REQUEST;
+    }
+    try {
+      msg.respond(encodeVerdict(verdict));
+    } catch (error) {
+      this.logger.warn(`could not answer a verify request: ${(error as Error).message}`);
+    }
+    this.answered++;
+    byCode[verdict.code].inc();
+    duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}

@@ -1,0 +1,94 @@
+import { ErrorCode, type NatsConnection, type NatsError } from 'nats';
+import { decodeJson, encodeJson, verifySubject } from '@keys/bus';
+import { type KeyType, type Verdict, VERIFY_STATUS } from '@keys/domain';
+import type { KeyVerifier } from './key-verifier';
+
+export type VerifierUnavailableReason = 'disconnected' | 'no_responders' | 'timeout' | 'bad_answer';
+
+/** No verdict could be had (NATS away, no verifier running, no answer in time): the caller answers 503. */
+export class VerifierUnavailableError extends Error {
+  override readonly name = 'VerifierUnavailableError';
+  constructor(
+    readonly reason: VerifierUnavailableReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface NatsKeyVerifierOptions {
+  /** `KEYS_SUBJECT_PREFIX`; requests go to `<prefix>.verify`. */
+  subjectPrefix: string;
+  /** Per attempt. */
+  timeoutMs?: number;
+  /** Extra attempts when no verifier is subscribed (e.g. during a rolling restart). */
+  noResponderRetries?: number;
+  /** First pause before a retry; doubles each time. */
+  retryBackoffMs?: number;
+}
+
+/** A connection, or a function giving the current one (null while disconnected, to fail fast). */
+export type NatsConnectionSource = NatsConnection | (() => NatsConnection | null);
+
+const CODES = new Set(Object.keys(VERIFY_STATUS));
+
+/**
+ * The client side of DESIGN §5: one NATS request per verification. Refusals come back as verdicts; only
+ * "no verdict at all" throws (VerifierUnavailableError). The key is sent to the verifier and nowhere else.
+ */
+export class NatsKeyVerifier implements KeyVerifier {
+  private readonly subject: string;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly backoffMs: number;
+
+  constructor(
+    private readonly connection: NatsConnectionSource,
+    options: NatsKeyVerifierOptions,
+  ) {
+    this.subject = verifySubject(options.subjectPrefix);
+    this.timeoutMs = options.timeoutMs ?? 500;
+    this.retries = options.noResponderRetries ?? 3;
+    this.backoffMs = options.retryBackoffMs ?? 20;
+  }
+
+  async verify(key: string, scope: KeyType): Promise<Verdict> {
+    const body = encodeJson({ key, scope });
+    for (let attempt = 0; ; attempt++) {
+      const nc = typeof this.connection === 'function' ? this.connection() : this.connection;
+      if (!nc || nc.isClosed()) throw new VerifierUnavailableError('disconnected', 'Not connected to NATS.');
+      let data: Uint8Array;
+      try {
+        data = (await nc.request(this.subject, body, { timeout: this.timeoutMs })).data;
+      } catch (err) {
+        const code = (err as NatsError).code;
+        if (code === ErrorCode.NoResponders) {
+          if (attempt < this.retries) {
+            await new Promise((resolve) => setTimeout(resolve, this.backoffMs * 2 ** attempt));
+            continue;
+          }
+          throw new VerifierUnavailableError('no_responders', 'No key verifier is running.');
+        }
+        if (code === ErrorCode.Timeout) throw new VerifierUnavailableError('timeout', `The key verifier did not answer within ${this.timeoutMs} ms.`);
+        throw new VerifierUnavailableError('disconnected', `The verify request failed: ${(err as Error).message}`);
+      }
+      return toVerdict(data);
+    }
+  }
+}
+
+function toVerdict(data: Uint8Array): Verdict {
+  let value: unknown;
+  try {
+    value = decodeJson(data);
+  } catch {
+    throw new VerifierUnavailableError('bad_answer', 'The key verifier answered something that is not JSON.');
+  }
+  const v = value as Partial<Record<string, unknown>> | null;
+  if (!v || typeof v !== 'object' || typeof v.code !== 'string' || !CODES.has(v.code) || typeof v.status !== 'number') {
+    throw new VerifierUnavailableError('bad_answer', 'The key verifier answered in an unknown shape.');
+  }
+  if (v.valid === true && v.code === 'VALID' && v.key && typeof v.key === 'object') return value as Verdict;
+  if (v.valid === false && v.code !== 'VALID') return value as Verdict;
+  throw new VerifierUnavailableError('bad_answer', 'The key verifier answered in an unknown shape.');
+}
