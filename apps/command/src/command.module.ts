@@ -1,10 +1,11 @@
 import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { sql } from 'kysely';
-import { KEY_VERIFIER, KeyAuthGuard } from '@keys/auth';
+import { KEY_VERIFIER, KeyAuthGuard, NatsKeyVerifier } from '@keys/auth';
 import { NatsHolder, ensureKeyStream } from '@keys/bus';
 import { AppendNotifications, EventAppender, SessionLock, openEventStore } from '@keys/event-store';
 import { type CommandDb, KeyCommandService } from '@keys/key-service';
 import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
+import { FallbackKeyVerifier } from './auth/fallback-key.verifier';
 import { LocalKeyVerifier } from './auth/local-key.verifier';
 import { COMMAND_CONFIG, type CommandConfig } from './command.config';
 import { CreateKeyHttpController } from './create-key/create-key.http.controller';
@@ -38,7 +39,16 @@ const RELAY_LOCK_KEY = 7_362_010_002;
     },
     { provide: EventAppender, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new EventAppender(db as never) },
     { provide: KeyCommandService, inject: [COMMAND_DB, EventAppender], useFactory: (db: CommandDb, appender: EventAppender) => new KeyCommandService(db, appender) },
-    { provide: KEY_VERIFIER, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new LocalKeyVerifier(db) },
+    {
+      provide: KEY_VERIFIER,
+      inject: [COMMAND_DB, NatsHolder, COMMAND_CONFIG],
+      useFactory: (db: CommandDb, nats: NatsHolder, config: CommandConfig) =>
+        new FallbackKeyVerifier(
+          // No retries: the local lookup is the better answer when no verifier is subscribed.
+          new NatsKeyVerifier(() => (nats.connected ? nats.current : null), { subjectPrefix: config.subjectPrefix, timeoutMs: 250, noResponderRetries: 0 }),
+          new LocalKeyVerifier(db),
+        ),
+    },
     { provide: AppendNotifications, inject: [COMMAND_CONFIG], useFactory: (config: CommandConfig) => new AppendNotifications(config.databaseUrl) },
     {
       provide: OutboxRelay,
