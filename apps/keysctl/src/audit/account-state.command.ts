@@ -53,5 +53,5 @@ function renderState(state: AccountKeysAsOf): string {
     k.createdAt ?? '-',
     k.expiresAt ?? '-',
   ]);
-  return `account ${state.accountId} as of ${state.asOf}: ${state.keys.length} keys\n${table(['ID', 'TYPE', 'NAME', 'PREFIX', 'STATUS', 'ACTIVE', 'CREATED', 'EXPIRES'], rows)}`;
+  return `account ${state.accountId} as of ${state.asOf}: ${state.keys.length} key${state.keys.length === 1 ? '' : 's'}\n${table(['ID', 'TYPE', 'NAME', 'PREFIX', 'STATUS', 'ACTIVE', 'CREATED', 'EXPIRES'], rows)}`;
 }

@@ -26,10 +26,8 @@ export async function keyHistory(args: string[], out: Output): Promise<number> {
 
 function renderHistory(keyId: number, events: EventEnvelope[]): string {
   const first = events[0];
-  const header =
-    first.type === 'KeyCreated'
-      ? `key ${keyId} (${first.data.keyType}, account ${first.data.accountId}): ${events.length} events`
-      : `key ${keyId}: ${events.length} events`;
+  const count = `${events.length} event${events.length === 1 ? '' : 's'}`;
+  const header = first.type === 'KeyCreated' ? `key ${keyId} (${first.data.keyType}, account ${first.data.accountId}): ${count}` : `key ${keyId}: ${count}`;
   const rows = events.map((e) => [
     String(e.position),
     e.occurredAt,
