@@ -7,6 +7,8 @@ import type { RequestContext } from '@keys/key-service';
 import { createTestContext, type TestContext, waitFor } from '@keys/testing';
 import { openKeyService } from '../../../../test/fixtures/command-app.fixture';
 import { runKeysctl } from '../audit/run-keysctl.spec-helper';
+import { replayEvents } from './event-replay';
+import type { ReplayTarget } from './replay-target';
 
 const alice: RequestContext = { actor: { type: 'operator', name: 'alice' }, ipAddress: '203.0.113.7', userAgent: 'keysctl', correlationId: randomUUID() };
 
@@ -98,6 +100,32 @@ describe('keysctl replay', () => {
       stored.push(decodeEnvelope(msg.data));
     }
     expect(stored).toEqual(history);
+  });
+
+  it('stopped (Ctrl-C) mid-batch: saves the last delivered position, and the next run continues after it', async () => {
+    const subject = `${ctx.subjectPrefix}.replay.stopped`;
+    const delivered: number[] = [];
+    const stop = new AbortController();
+    const target: ReplayTarget = {
+      subject,
+      stream: null,
+      async publish(envelope) {
+        delivered.push(envelope.position);
+        if (delivered.length === 3) stop.abort();
+        return 'published';
+      },
+      flush: async () => undefined,
+    };
+    const tally = await replayEvents(service.db as never, target, { from: 1, to: history.length, batchSize: 5, signal: stop.signal });
+    expect(tally).toEqual({ sent: 3, duplicates: 0, lastPosition: 3, stopped: true });
+    expect(await readCheckpoint(service.db as never, `replay:${subject}`)).toBe(3);
+
+    const received = collect(nc.subscribe(subject));
+    await nc.flush();
+    const rest = await runKeysctl(['replay', '--to-subject', subject, '--json'], env);
+    expect(JSON.parse(rest.stdout)).toMatchObject({ fromPosition: 4, published: history.length - 3 });
+    await waitFor(() => received.length >= history.length - 3);
+    expect(received.map((r) => r.envelope.position)).toEqual(history.slice(3).map((e) => e.position));
   });
 
   it('refuses a wildcard subject and an inverted range', async () => {
