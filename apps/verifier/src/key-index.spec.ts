@@ -1,6 +1,7 @@
-import { type ExistingKeyState, type KeyEvent, type KeyState, type VerifiableKey, evolveKey, initialKeyState, judgeKey } from '@keys/domain';
+import { type KeyEvent, evolveKey, initialKeyState, judgeKey } from '@keys/domain';
 import { generateKey } from '@keys/key-material';
 import { type IndexableEvent, KeyIndex, indexDigestOfKey } from './key-index';
+import { verifiableOf } from './verifiable-state.spec-helper';
 
 const NOW = Date.parse('2030-06-01T12:00:00.000Z');
 
@@ -15,24 +16,6 @@ function created(position: number, keyId: number, type: 'proxy' | 'billing' = 'p
 }
 
 const at = (position: number, event: KeyEvent): IndexableEvent => ({ ...event, position }) as IndexableEvent;
-
-/** The domain's folded state, as a verifier would know it: the reference the index must agree with. */
-function verifiableOf(state: KeyState): VerifiableKey | undefined {
-  if (!state.exists) return undefined;
-  const s: ExistingKeyState = state;
-  return {
-    keyId: s.keyId,
-    accountId: s.accountId,
-    keyType: s.keyType,
-    name: s.name,
-    prefix: s.prefix,
-    active: s.active,
-    expiresAt: s.expiresAt,
-    expiresAtMs: s.expiresAt === null ? null : Date.parse(s.expiresAt),
-    expired: s.expired,
-    deleted: s.deleted,
-  };
-}
 
 describe('KeyIndex', () => {
   it('answers VALID with the identity of DESIGN §5 for a created key, NOT_FOUND for another', () => {
