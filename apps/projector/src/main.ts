@@ -1,16 +1,29 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { configureHttpApp, readEnv } from '@keys/platform';
+import type { INestApplication } from '@nestjs/common';
+import { configureHttpApp } from '@keys/platform';
+import { type ProjectorConfig, readProjectorConfig } from './projector.config';
 import { ProjectorModule } from './projector.module';
 
-async function bootstrap(): Promise<void> {
-  const port = readEnv.int(process.env, 'PORT', 3001, { min: 0, max: 65535 });
-  const app = await NestFactory.create(ProjectorModule, { bodyParser: false });
+/** Builds the projector app (used by main and by the tests): the consumer plus /health, /health/ready, /metrics. */
+export async function createProjectorApp(config: ProjectorConfig, options: { quiet?: boolean } = {}): Promise<INestApplication> {
+  const app = await NestFactory.create(ProjectorModule.forRoot(config), {
+    bodyParser: false,
+    logger: options.quiet ? ['error'] : ['error', 'warn', 'log'],
+  });
   configureHttpApp(app);
-  await app.listen(port, '0.0.0.0');
+  return app;
 }
 
-bootstrap().catch((err) => {
-  console.error(`projector failed to start: ${(err as Error).message}`);
-  process.exit(1);
-});
+async function bootstrap(): Promise<void> {
+  const config = readProjectorConfig();
+  const app = await createProjectorApp(config);
+  await app.listen(config.port, '0.0.0.0');
+}
+
+if (require.main === module) {
+  bootstrap().catch((err) => {
+    console.error(`projector failed to start: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}
