@@ -2,11 +2,13 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { Pool, TypeOverrides } from 'pg';
 import type { CheckpointsTable } from './checkpoints.table';
 import type { EventsTable } from './events.table';
+import type { KeyIndexTable } from './key-index.table';
 import { UnsafeBigintError } from './event-store.errors';
 
 export interface Database {
   events: EventsTable;
   checkpoints: CheckpointsTable;
+  key_index: KeyIndexTable;
 }
 
 const INT8_OID = 20;

@@ -1,28 +1,12 @@
-import type { ColumnType, Kysely, Selectable, Transaction } from 'kysely';
-import type { ExistingKeyState, KeyType } from '@keys/domain';
-import type { Database } from '@keys/event-store';
+import type { Kysely, Transaction } from 'kysely';
+import type { ExistingKeyState } from '@keys/domain';
+import type { Database, KeyIndexRow } from '@keys/event-store';
 
-/** Row of `key_index`, the command side's lookup derived from the key events (same transaction). */
-export interface KeyIndexTable {
-  key_id: number;
-  account_id: number;
-  key_type: KeyType;
-  hash: string;
-  prefix: string;
-  name: string;
-  active: boolean;
-  expires_at: ColumnType<Date | null, string | null, string | null>;
-  expired: boolean;
-  deleted: boolean;
-  created_at: ColumnType<Date, string, string>;
-  updated_at: ColumnType<Date, string, string>;
-  version: number;
-}
-
-export type KeyIndexRow = Selectable<KeyIndexTable>;
-export type CommandDatabase = Database & { key_index: KeyIndexTable };
-export type CommandDb = Kysely<CommandDatabase>;
-export type CommandTrx = Transaction<CommandDatabase>;
+export type { KeyIndexTable, KeyIndexRow } from '@keys/event-store';
+/** The one Database interface of the store; the aliases keep call sites readable. */
+export type CommandDatabase = Database;
+export type CommandDb = Kysely<Database>;
+export type CommandTrx = Transaction<Database>;
 
 export async function upsertKeyIndex(trx: CommandTrx, state: ExistingKeyState, version: number): Promise<void> {
   const row = {

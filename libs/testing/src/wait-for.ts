@@ -18,13 +18,13 @@ export class WaitForTimeoutError extends Error {
 export async function waitFor<T>(
   predicate: () => T | Promise<T>,
   { timeoutMs = 5000, intervalMs = 25 }: WaitForOptions = {},
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       const value = await predicate();
-      if (value) return value;
+      if (value) return value as NonNullable<T>;
     } catch (error) {
       lastError = error;
     }
