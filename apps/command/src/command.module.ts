@@ -5,14 +5,19 @@ import { NatsHolder, ensureKeyStream } from '@keys/bus';
 import { AppendNotifications, EventAppender, SessionLock, openEventStore } from '@keys/event-store';
 import { type CommandDb, KeyCommandService } from '@keys/key-service';
 import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
+import { ProjectionFreshness, ReadModelReader } from '@keys/read-models';
 import { FallbackKeyVerifier } from './auth/fallback-key.verifier';
 import { LocalKeyVerifier } from './auth/local-key.verifier';
 import { COMMAND_CONFIG, type CommandConfig } from './command.config';
 import { CreateKeyHttpController } from './create-key/create-key.http.controller';
 import { DeleteKeyHttpController } from './delete-key/delete-key.http.controller';
 import { ExpirySweep } from './expiry-sweep/expiry.sweep';
+import { GetKeyHttpController } from './get-key/get-key.http.controller';
+import { ReadYourWritesInterceptor } from './http/read-your-writes.interceptor';
+import { ListKeysHttpController } from './list-keys/list-keys.http.controller';
 import { OutboxRelay } from './relay/outbox.relay';
 import { RollKeyHttpController } from './roll-key/roll-key.http.controller';
+import { SecurityLogHttpController } from './security-log/security-log.http.controller';
 import { UpdateKeyHttpController } from './update-key/update-key.http.controller';
 
 export const COMMAND_DB = Symbol('COMMAND_DB');
@@ -21,9 +26,13 @@ const RELAY_LOCK_KEY = 7_362_010_002;
 /** HTTP API for key management (DESIGN §4), the outbox relay and the expiry sweep. */
 @Module({
   imports: [ObservabilityModule],
-  controllers: [CreateKeyHttpController, UpdateKeyHttpController, DeleteKeyHttpController, RollKeyHttpController],
+  controllers: [CreateKeyHttpController, UpdateKeyHttpController, DeleteKeyHttpController, RollKeyHttpController, ListKeysHttpController, GetKeyHttpController, SecurityLogHttpController],
   providers: [
     KeyAuthGuard,
+    ReadYourWritesInterceptor,
+    // Reads come from the projector's read models in the same database (DESIGN §4).
+    { provide: ReadModelReader, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new ReadModelReader(db as never) },
+    { provide: ProjectionFreshness, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new ProjectionFreshness(db as never) },
     {
       provide: COMMAND_DB,
       inject: [COMMAND_CONFIG],

@@ -57,3 +57,21 @@ export async function securityLogPage(db: Db, accountId: number, limit: number, 
   const rows = await query.orderBy('id', 'desc').limit(limit).execute();
   return rows.map((r) => ({ id: r.id, action: r.action, ipAddress: r.ip_address, createdAt: r.created_at.toISOString(), details: r.details }));
 }
+
+/** The read routes' view of the read models, as one injectable object. */
+export class ReadModelReader {
+  constructor(private readonly db: Db) {}
+
+  async listKeys(accountId: number, keyType: KeyType, nowIso: string): Promise<KeyReadView[]> {
+    return (await listKeyRows(this.db, accountId, keyType)).map((row) => toKeyReadView(row, nowIso));
+  }
+
+  async getKey(accountId: number, keyType: KeyType, keyId: number, nowIso: string): Promise<KeyReadView | undefined> {
+    const row = await findKeyRow(this.db, accountId, keyType, keyId);
+    return row && toKeyReadView(row, nowIso);
+  }
+
+  securityLog(accountId: number, limit: number, before?: number): Promise<SecurityLogView[]> {
+    return securityLogPage(this.db, accountId, limit, before);
+  }
+}
