@@ -8,6 +8,7 @@ import * as auditState from './audit/account-state.command';
 import * as auditHistory from './audit/key-history.command';
 import * as auditVerify from './audit/verify-chain.command';
 import * as replayCommand from './replay/replay.command';
+import * as projectionsRebuild from './projections/rebuild-projections.command';
 
 // keysctl: operator CLI. Logs and progress go to stderr; only the result goes to stdout.
 
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   'audit history': { usage: auditHistory.usage, run: auditHistory.keyHistory },
   'audit state': { usage: auditState.usage, run: auditState.accountState },
   replay: { usage: replayCommand.usage, run: replayCommand.replay },
+  'projections rebuild': { usage: projectionsRebuild.usage, run: projectionsRebuild.rebuildProjections },
 };
 
 export async function main(argv: string[]): Promise<number> {
