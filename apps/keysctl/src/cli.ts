@@ -107,5 +107,5 @@ export function progress(label: string, options: ProgressOptions = {}): Progress
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
-  return [line(headers), ...rows.map(line)].join('\n');
+  return [line(headers), ...rows.map(line)].map((l) => l.trimEnd()).join('\n');
 }

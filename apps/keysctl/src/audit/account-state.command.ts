@@ -1,4 +1,5 @@
-import { type AccountKeysAsOf, type EventEnvelope, accountKeysAsOf } from '@keys/domain';
+import { sql } from 'kysely';
+import { type AccountKeysAsOf, type EventEnvelope, accountKeysAsOf, accountStreamId } from '@keys/domain';
 import { toEnvelope } from '@keys/event-store';
 import { type Output, UsageError, parseOptions, positiveInt, requiredString, table } from '../cli';
 import { openExistingEventStore } from './event-store.session';
@@ -20,16 +21,27 @@ export async function accountState(args: string[], out: Output): Promise<number>
   const asOf = new Date(rawAsOf).toISOString();
   const db = await openExistingEventStore();
   try {
-    const created = await db.selectFrom('events').select('occurred_at').where('stream_id', '=', `account-${accountId}`).executeTakeFirst();
+    const created = await db.selectFrom('events').select('occurred_at').where('stream_id', '=', accountStreamId(accountId)).executeTakeFirst();
     if (!created) {
       out.log(`keysctl: no account ${accountId} in the event store`);
       return 1;
     }
+    // Selected by hash-covered content only (stream ids, KeyCreated's accountId), not by the account_id
+    // column, which the chain does not cover: a rewritten column cannot hide a key's events from this view.
     const rows = await db
       .selectFrom('events')
       .selectAll()
-      .where('account_id', '=', accountId)
       .where('occurred_at', '<=', new Date(asOf))
+      .where((eb) =>
+        eb.or([
+          eb('stream_id', '=', accountStreamId(accountId)),
+          eb(
+            'stream_id',
+            'in',
+            eb.selectFrom('events').select('stream_id').where('type', '=', 'KeyCreated').where(sql<string>`data->>'accountId'`, '=', String(accountId)),
+          ),
+        ]),
+      )
       .orderBy('position')
       .execute();
     const state = accountKeysAsOf(accountId, rows.map(toEnvelope) as EventEnvelope[], asOf);

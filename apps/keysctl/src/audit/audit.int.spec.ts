@@ -170,6 +170,8 @@ describe('keysctl audit', () => {
     try {
       await client.query('alter table events disable trigger all');
       await client.query(`update events set data = jsonb_set(data, '{name}', '"Innocent"') where position = $1`, [renamed.position]);
+      // account_id is bookkeeping outside the hash; moving the deletion to another account must not hide it.
+      await client.query(`update events set account_id = 999 where stream_id = $1 and type = 'KeyDeleted'`, [`key-${prodKeyId}`]);
       await client.query('alter table events enable trigger all');
     } finally {
       await client.end();
@@ -181,6 +183,10 @@ describe('keysctl audit', () => {
     const json = await runKeysctl(['audit', 'verify', '--json'], env);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toEqual({ ok: false, position: renamed.position, reason: 'hash_mismatch' });
+
+    const last = snapshots[snapshots.length - 1];
+    const state = await runKeysctl(['audit', 'state', '--account', String(accountId), '--as-of', last.at, '--json'], env);
+    expect(JSON.parse(state.stdout).keys.find((k: { id: number }) => k.id === prodKeyId)).toMatchObject({ status: 'deleted', name: 'Innocent' });
 
     // --from trusts the stored link into its first position, so checking after the tampered row passes.
     const after = await runKeysctl(['audit', 'verify', '--from', String(renamed.position + 1), '--json'], env);
