@@ -18,7 +18,7 @@ export interface AppendRequest {
   events: NewEvent[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Takes the lock that serializes appends until the transaction ends. Re-entrant. */
 export async function takeAppendLock(trx: Transaction<Database>): Promise<void> {
@@ -69,8 +69,26 @@ export async function appendUnderLock(
     throw new StreamVersionConflictError(request.streamId, request.expectedVersion, actual);
   }
 
-  let position = state.head_position ?? 0;
-  let prevHash = state.head_hash ?? GENESIS_HASH;
+  const built = buildAppend(request, { position: state.head_position ?? 0, hash: state.head_hash ?? GENESIS_HASH });
+  await trx.insertInto('events').values(built.rows).execute();
+  return built.envelopes;
+}
+
+export interface StoreHead {
+  position: number;
+  hash: string;
+}
+
+/**
+ * Positions, hashes and rows for one request appended after `head` (no I/O). The caller holds the append
+ * lock and has checked the stream version.
+ */
+export function buildAppend(
+  request: AppendRequest,
+  head: StoreHead,
+): { rows: Insertable<EventsTable>[]; envelopes: EventEnvelope[]; head: StoreHead } {
+  let position = head.position;
+  let prevHash = head.hash;
   const envelopes: EventEnvelope[] = [];
   const rows: Insertable<EventsTable>[] = [];
   request.events.forEach((event, i) => {
@@ -103,12 +121,10 @@ export async function appendUnderLock(
     envelopes.push(envelope);
     prevHash = hash;
   });
-
-  await trx.insertInto('events').values(rows).execute();
-  return envelopes;
+  return { rows, envelopes, head: { position, hash: prevHash } };
 }
 
-function validate(request: AppendRequest): void {
+export function validate(request: AppendRequest): void {
   if (!Number.isInteger(request.expectedVersion) || request.expectedVersion < 0) {
     throw new InvalidAppendRequestError(
       `expectedVersion must be an integer >= 0, got ${request.expectedVersion}`,

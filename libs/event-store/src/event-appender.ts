@@ -1,11 +1,18 @@
-import type { ControlledTransaction, Kysely, Transaction } from 'kysely';
+import { type ControlledTransaction, type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import type { EventEnvelope } from '@keys/domain';
-import { type AppendRequest, appendUnderLock, takeAppendLock } from './append';
+import { type AppendRequest, type StoreHead, UUID, buildAppend, takeAppendLock, validate } from './append';
 import type { Database } from './database';
-import { EventAppenderClosedError } from './event-store.errors';
+import { EventAppenderClosedError, InvalidAppendRequestError, StreamVersionConflictError } from './event-store.errors';
+import { type EventsTable, GENESIS_HASH } from './events.table';
+import { type KeyIndexTable, upsertKeyIndexRows } from './key-index.table';
 
 export interface AppendOptions {
-  /** Runs in the append's transaction (inside its savepoint): its writes commit or roll back with the events. */
+  /** key_index rows written with the events (batched across requests: the fast path). */
+  keyIndex?: Insertable<KeyIndexTable>[];
+  /**
+   * Runs in the append's transaction, inside its own savepoint, and may refuse by throwing: its writes
+   * and the events commit or roll back together. Slower; use only where a refusal is possible.
+   */
   afterAppend?: (trx: Transaction<Database>, envelopes: EventEnvelope[]) => Promise<void>;
 }
 
@@ -81,19 +88,52 @@ export class EventAppender {
       await takeAppendLock(trx);
       // Taken only now: everything that queued while we waited for the lock joins this batch.
       batch = this.queue.splice(0, this.maxBatchSize);
+      const state = await readBatchState(trx, batch);
+      let head = state.head;
+      // Requests without a hook cannot fail once checked here, so their rows go out in one INSERT (and one
+      // key_index upsert) for the whole batch: a handful of round trips per batch, not per request.
+      let fast: { rows: Insertable<EventsTable>[]; index: Insertable<KeyIndexTable>[]; done: typeof written } = { rows: [], index: [], done: [] };
+      const flushFast = async () => {
+        if (fast.rows.length) await trx.insertInto('events').values(fast.rows).execute();
+        await upsertKeyIndexRows(trx, fast.index);
+        written.push(...fast.done);
+        fast = { rows: [], index: [], done: [] };
+      };
       for (const pending of batch) {
+        const { request, options } = pending;
+        try {
+          check(request, state);
+        } catch (error) {
+          pending.reject(error);
+          continue;
+        }
+        const built = buildAppend(request, head);
+        if (!options?.afterAppend) {
+          fast.rows.push(...built.rows);
+          fast.index.push(...(options?.keyIndex ?? []));
+          fast.done.push({ pending, envelopes: built.envelopes });
+          head = built.head;
+          record(request, state);
+          continue;
+        }
+        // A hook may refuse (e.g. "last billing key"): write what came before, then this one in a savepoint.
+        await flushFast();
         const sp = await trx.savepoint(SAVEPOINT).execute();
         try {
-          const envelopes = await appendUnderLock(sp, pending.request);
-          await pending.options?.afterAppend?.(sp, envelopes);
+          await sp.insertInto('events').values(built.rows).execute();
+          await upsertKeyIndexRows(sp, options.keyIndex ?? []);
+          await options.afterAppend(sp, built.envelopes);
           await sp.releaseSavepoint(SAVEPOINT).execute();
-          written.push({ pending, envelopes });
+          written.push({ pending, envelopes: built.envelopes });
+          head = built.head;
+          record(request, state);
         } catch (error) {
           pending.reject(error);
           // If this fails too the transaction is unusable, and the outer catch fails the whole batch.
           await (await sp.rollbackToSavepoint(SAVEPOINT).execute()).releaseSavepoint(SAVEPOINT).execute();
         }
       }
+      await flushFast();
       await trx.commit().execute();
     } catch (error) {
       await trx.rollback().execute().catch(() => undefined);
@@ -104,4 +144,48 @@ export class EventAppender {
     }
     for (const { pending, envelopes } of written) pending.resolve(envelopes);
   }
+}
+
+interface BatchState {
+  head: StoreHead;
+  versions: Map<string, number>;
+  eventIds: Set<string>;
+}
+
+/** Head, the batch's stream versions and already-stored event ids, in one query under the append lock. */
+async function readBatchState(trx: Transaction<Database>, batch: Pending[]): Promise<BatchState> {
+  const streamIds = [...new Set(batch.map((p) => p.request.streamId))];
+  const eventIds = batch.flatMap((p) => p.request.events.flatMap((e) => (e.eventId && UUID.test(e.eventId.toLowerCase()) ? [e.eventId.toLowerCase()] : [])));
+  const { rows } = await sql<{ head_position: number | null; head_hash: string | null; isolation: string; versions: Array<[string, number]>; existing: string[] }>`
+    select (select position from events order by position desc limit 1) as head_position,
+           (select hash from events order by position desc limit 1) as head_hash,
+           current_setting('transaction_isolation') as isolation,
+           (select coalesce(json_agg(json_build_array(stream_id, v)), '[]'::json)
+              from (select stream_id, max(stream_version) as v from events where stream_id = any(${streamIds}::text[]) group by stream_id) s) as versions,
+           (select coalesce(json_agg(event_id), '[]'::json) from events where event_id = any(${eventIds}::uuid[])) as existing`.execute(trx);
+  const row = rows[0];
+  if (row.isolation !== 'read committed') {
+    throw new InvalidAppendRequestError(`appends need a READ COMMITTED transaction, got ${row.isolation}`);
+  }
+  return {
+    head: { position: row.head_position ?? 0, hash: row.head_hash ?? GENESIS_HASH },
+    versions: new Map(row.versions),
+    eventIds: new Set(row.existing),
+  };
+}
+
+function check(request: AppendRequest, state: BatchState): void {
+  validate(request);
+  const actual = state.versions.get(request.streamId) ?? 0;
+  if (actual !== request.expectedVersion) throw new StreamVersionConflictError(request.streamId, request.expectedVersion, actual);
+  const ids = request.events.flatMap((e) => (e.eventId ? [e.eventId.toLowerCase()] : []));
+  if (new Set(ids).size !== ids.length || ids.some((id) => state.eventIds.has(id))) {
+    throw new InvalidAppendRequestError(`an event id of stream ${request.streamId} is already stored`);
+  }
+}
+
+/** What later requests of the same batch must see of this one. */
+function record(request: AppendRequest, state: BatchState): void {
+  state.versions.set(request.streamId, request.expectedVersion + request.events.length);
+  for (const e of request.events) if (e.eventId) state.eventIds.add(e.eventId.toLowerCase());
 }

@@ -26,7 +26,7 @@ import {
   StreamVersionConflictError,
 } from '@keys/event-store';
 import { generateKey } from '@keys/key-material';
-import { type CommandDb, type CommandTrx, countUsableBillingKeys, upsertKeyIndex } from './key-index.table';
+import { type CommandDb, type CommandTrx, countUsableBillingKeys, keyIndexRow, upsertKeyIndex } from './key-index.table';
 import { ConcurrentUpdateError } from './key-service.errors';
 import { KeyedMutex } from './keyed-mutex';
 import { type RequestContext, toMetadata } from './request-context';
@@ -136,7 +136,7 @@ export class KeyCommandService {
     const state = fold(initialKeyState(), events, now) as ExistingKeyState;
     const envelopes = await this.appender.append(
       { streamId: keyStreamId(keyId), expectedVersion: 0, accountId: input.accountId, events: events.map((e) => ({ ...e, metadata: toMetadata(ctx), occurredAt: now })) },
-      { afterAppend: (trx) => upsertKeyIndex(trx as unknown as CommandTrx, state, events.length) },
+      { keyIndex: [keyIndexRow(state, events.length)] },
     );
     return { key: material.key, state, position: envelopes[envelopes.length - 1].position, events: envelopes };
   }
@@ -157,7 +157,10 @@ export class KeyCommandService {
         try {
           const envelopes = await this.appender.append(
             { streamId, expectedVersion: version, accountId: state.accountId, events: events.map((e) => ({ ...e, metadata: toMetadata(ctx), occurredAt: now })) },
-            { afterAppend: (trx) => this.afterKeyChange(trx as unknown as CommandTrx, next, version + events.length, now) },
+            {
+              keyIndex: [keyIndexRow(next, version + events.length)],
+              afterAppend: mayRemoveBillingAccess(state, next) ? (trx) => this.ensureBillingAccessRemains(trx, next, now) : undefined,
+            },
           );
           return { state: next, position: envelopes[envelopes.length - 1].position, events: envelopes };
         } catch (err) {
@@ -206,7 +209,10 @@ export class KeyCommandService {
                   events: oldEvents.map((e) => ({ ...e, metadata, occurredAt: now })),
                 })
               : [];
-            if (retired.length) await this.afterKeyChange(trx, oldNext, version + oldEvents.length, now);
+            if (retired.length) {
+              await upsertKeyIndex(trx, oldNext, version + oldEvents.length);
+              if (mayRemoveBillingAccess(state, oldNext)) await this.ensureBillingAccessRemains(trx, oldNext, now);
+            }
             return [retired, created] as const;
           });
           const last = newEnvelopes[newEnvelopes.length - 1].position;
@@ -237,13 +243,20 @@ export class KeyCommandService {
     return { state, version: stored.length ? stored[stored.length - 1].streamVersion : 0 };
   }
 
-  private async afterKeyChange(trx: CommandTrx, state: ExistingKeyState, version: number, now: string): Promise<void> {
-    await upsertKeyIndex(trx, state, version);
-    // Appends are serialized by the store's lock, so this count cannot race another billing-key change.
-    if (state.keyType === 'billing' && (!state.active || state.deleted) && (await countUsableBillingKeys(trx, state.accountId, now)) === 0) {
+  /** Runs after key_index holds the change; appends are serialized by the store's lock, so the count cannot race. */
+  private async ensureBillingAccessRemains(trx: CommandTrx, state: ExistingKeyState, now: string): Promise<void> {
+    if ((await countUsableBillingKeys(trx, state.accountId, now)) === 0) {
       throw new DomainError('last_billing_key', 'The last active billing key of an account cannot be deleted or deactivated.');
     }
   }
+}
+
+/**
+ * Deactivating or deleting a usable billing key must leave the account another one. Expiry is a fact of
+ * time, not a request, so it is never refused (an account can end up with only expired billing keys).
+ */
+function mayRemoveBillingAccess(before: ExistingKeyState, after: ExistingKeyState): boolean {
+  return after.keyType === 'billing' && before.active && !before.deleted && !after.expired && (!after.active || after.deleted);
 }
 
 function decideAll(commands: KeyCommand[], state: KeyState): KeyEvent[] {

@@ -1,6 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { ExistingKeyState } from '@keys/domain';
-import type { Database, KeyIndexRow } from '@keys/event-store';
+import { type Database, type KeyIndexRow, type KeyIndexTable, upsertKeyIndexRows } from '@keys/event-store';
 
 export type { KeyIndexTable, KeyIndexRow } from '@keys/event-store';
 /** The one Database interface of the store; the aliases keep call sites readable. */
@@ -8,8 +8,10 @@ export type CommandDatabase = Database;
 export type CommandDb = Kysely<Database>;
 export type CommandTrx = Transaction<Database>;
 
-export async function upsertKeyIndex(trx: CommandTrx, state: ExistingKeyState, version: number): Promise<void> {
-  const row = {
+/** The key_index row for a key's state at a stream version. */
+export function keyIndexRow(state: ExistingKeyState, version: number): Insertable<KeyIndexTable> {
+  const now = new Date().toISOString();
+  return {
     key_id: state.keyId,
     account_id: state.accountId,
     key_type: state.keyType,
@@ -20,15 +22,14 @@ export async function upsertKeyIndex(trx: CommandTrx, state: ExistingKeyState, v
     expires_at: state.expiresAt,
     expired: state.expired,
     deleted: state.deleted,
-    created_at: state.createdAt ?? new Date().toISOString(),
-    updated_at: state.updatedAt ?? new Date().toISOString(),
+    created_at: state.createdAt ?? now,
+    updated_at: state.updatedAt ?? now,
     version,
   };
-  await trx
-    .insertInto('key_index')
-    .values(row)
-    .onConflict((oc) => oc.column('key_id').doUpdateSet({ ...row, key_id: undefined, hash: undefined }))
-    .execute();
+}
+
+export async function upsertKeyIndex(trx: CommandTrx, state: ExistingKeyState, version: number): Promise<void> {
+  await upsertKeyIndexRows(trx, [keyIndexRow(state, version)]);
 }
 
 export async function findKeyByHash(db: CommandDb, hash: string): Promise<KeyIndexRow | undefined> {
