@@ -14,3 +14,9 @@ async function nextVal(db: Kysely<Database>, sequence: 'account_id_seq' | 'key_i
   const { rows } = await sql<{ id: number }>`select nextval(${sequence}::regclass) as id`.execute(db);
   return rows[0].id;
 }
+
+/** `count` key ids in one round trip (for callers that hand them out from a local block). */
+export async function nextKeyIds(db: Kysely<Database>, count: number): Promise<number[]> {
+  const { rows } = await sql<{ id: number }>`select nextval('key_id_seq'::regclass) as id from generate_series(1, ${count}::int)`.execute(db);
+  return rows.map((r) => r.id);
+}

@@ -5,7 +5,7 @@ export { eventStoreMigrations, StaticMigrationProvider } from './migrations/stat
 export { type EventsTable, type EventRow, GENESIS_HASH } from './events.table';
 export { type KeyIndexTable, type KeyIndexRow, upsertKeyIndexRows } from './key-index.table';
 export { type CheckpointsTable, readCheckpoint, saveCheckpoint } from './checkpoints.table';
-export { nextAccountId, nextKeyId } from './id-sequences';
+export { nextAccountId, nextKeyId, nextKeyIds } from './id-sequences';
 export { type AppendRequest, type NewEvent, appendToStream } from './append';
 export {
   type AppendOptions,

@@ -21,13 +21,14 @@ import {
   type EventAppender,
   appendToStream,
   nextAccountId,
-  nextKeyId,
+  nextKeyIds,
   readStream,
   StreamVersionConflictError,
 } from '@keys/event-store';
 import { generateKey } from '@keys/key-material';
 import { type CommandDb, type CommandTrx, countUsableBillingKeys, keyIndexRow, upsertKeyIndex } from './key-index.table';
 import { ConcurrentUpdateError } from './key-service.errors';
+import { IdBlock } from './id-block';
 import { KeyedMutex } from './keyed-mutex';
 import { type RequestContext, toMetadata } from './request-context';
 
@@ -75,6 +76,7 @@ export class KeyCommandService {
   private readonly mutex = new KeyedMutex();
   private readonly maxAttempts: number;
   private readonly clock: () => Date;
+  private readonly keyIds: IdBlock;
 
   constructor(
     private readonly db: CommandDb,
@@ -83,6 +85,7 @@ export class KeyCommandService {
   ) {
     this.maxAttempts = options.maxAttempts ?? 8;
     this.clock = options.clock ?? (() => new Date());
+    this.keyIds = new IdBlock((count) => nextKeyIds(this.db, count), 32);
   }
 
   now(): string {
@@ -91,7 +94,7 @@ export class KeyCommandService {
 
   /** AccountCreated and the account's first billing key, in one transaction. */
   async createAccount(name: string, ctx: RequestContext, billingKeyName = 'Default billing key'): Promise<CreatedAccount> {
-    const [accountId, keyId] = await Promise.all([nextAccountId(this.db as never), nextKeyId(this.db as never)]);
+    const [accountId, keyId] = await Promise.all([nextAccountId(this.db), this.keyIds.next()]);
     const now = this.now();
     const metadata = toMetadata(ctx);
     const accountEvents = decideAccount({ type: 'CreateAccount', accountId, name, now }, initialAccountState());
@@ -126,7 +129,7 @@ export class KeyCommandService {
     input: { accountId: number; keyType: KeyType; name: string; expiresAt: string | null },
     ctx: RequestContext,
   ): Promise<IssuedKey> {
-    const keyId = await nextKeyId(this.db as never);
+    const keyId = await this.keyIds.next();
     const material = generateKey(input.keyType);
     const now = this.now();
     const events = decideKey(
@@ -184,7 +187,7 @@ export class KeyCommandService {
         const retireAt = new Date(Date.parse(now) + overlapSeconds * 1000).toISOString();
         const oldEvents = decideKey({ type: 'RetireKey', keyId, expiresAt: retireAt, now }, state);
         const oldNext = fold(state, oldEvents, now) as ExistingKeyState;
-        const newKeyId = await nextKeyId(this.db as never);
+        const newKeyId = await this.keyIds.next();
         const material = generateKey(state.keyType);
         const newEvents = decideKey(
           { type: 'CreateKey', keyId: newKeyId, accountId: state.accountId, keyType: state.keyType, name: state.name, prefix: material.prefix, hash: material.hash, expiresAt: null, now },
@@ -234,7 +237,7 @@ export class KeyCommandService {
 
   /** Current state and stream version of a key the scope may see; otherwise key_not_found. */
   async load(keyId: number, scope: KeyScope | null): Promise<{ state: ExistingKeyState; version: number }> {
-    const stored = await readStream(this.db as never, keyStreamId(keyId));
+    const stored = await readStream(this.db, keyStreamId(keyId));
     let state: KeyState = initialKeyState();
     for (const envelope of stored) state = evolveKey(state, envelope as unknown as KeyEvent, envelope.occurredAt);
     if (!state.exists || (scope && (state.accountId !== scope.accountId || state.keyType !== scope.keyType))) {
