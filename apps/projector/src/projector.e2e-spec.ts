@@ -85,7 +85,7 @@ describe('projector (JetStream → read models)', () => {
     expect(log[0]).toMatchObject({ ip_address: '198.51.100.7', details: { keyId: billingKeyId, keyType: 'billing', actor: { type: 'operator', name: 'test' } } });
     expect(log[2].details).toMatchObject({ keyId, name: 'Prod', prefix: proxy.state.prefix, keyType: 'proxy' });
 
-    const ready = await (await fetch(`${baseUrl}/health/ready`)).json();
+    const ready = (await (await fetch(`${baseUrl}/health/ready`)).json()) as { checks: Record<string, { details?: unknown }> };
     expect(ready.checks.projection.details).toEqual({ lag: 0, checkpoint: total, head: total });
     const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/keys_projector_lag_events 0/);

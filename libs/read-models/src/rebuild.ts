@@ -27,6 +27,8 @@ export interface RebuildProgress {
 export interface RebuildOptions {
   batchSize?: number;
   onProgress?: (progress: RebuildProgress) => void;
+  /** Runs right before the locked swap (a seam for tests that move the projector in between). */
+  beforeSwap?: () => Promise<void>;
 }
 
 export interface RebuildResult {
@@ -107,6 +109,7 @@ export async function rebuildReadModels(db: Db, databaseUrl: string, options: Re
       built = Math.max(built, live);
     }
 
+    await options.beforeSwap?.();
     report({ phase: 'swap', position: built, target: built });
     const checkpoint = await db.transaction().execute(async (trx) => {
       const live = await lockProjectorCheckpoint(trx);
