@@ -1,19 +1,35 @@
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { Client } from 'pg';
 import { type EventEnvelope, type KeyCommand } from '@keys/domain';
 import { readStream } from '@keys/event-store';
 import type { CommandDb, RequestContext } from '@keys/key-service';
+import { type ReadModelDatabase, projectFromStore } from '@keys/read-models';
 import { createTestContext, type TestContext, waitFor } from '@keys/testing';
 import { openKeyService } from '../../../../test/fixtures/command-app.fixture';
 import { keysctl } from '../../../../test/fixtures/keysctl.fixture';
 import { runKeysctl } from './run-keysctl.spec-helper';
 
+type ReadModelDb = Kysely<ReadModelDatabase>;
+
 const alice: RequestContext = { actor: { type: 'operator', name: 'alice' }, ipAddress: '203.0.113.7', userAgent: 'keysctl', correlationId: randomUUID() };
 const sweep: RequestContext = { actor: { type: 'system', name: 'expiry-sweep' }, ipAddress: null, userAgent: null, correlationId: randomUUID() };
 
+type KeyView = { id: number; type: string; name: string; prefix: string; status: string; active: boolean; createdAt: string; expiresAt: string | null };
+
 interface Snapshot {
   at: string;
-  keys: Array<{ id: number; type: string; name: string; prefix: string; status: string; active: boolean; createdAt: string; expiresAt: string | null }>;
+  /** The command side's key_index. */
+  keys: KeyView[];
+  /** The projector's `keys` read model, caught up with the store the way the projector does it. */
+  readModel: KeyView[];
+}
+
+/** A read-model row judged at `at`, as the HTTP reads and the verifier judge expiry. */
+function statusAt(at: string, deleted: boolean, expired: boolean, active: boolean, expiresAt: Date | null): string {
+  if (deleted) return 'deleted';
+  if (expired || (expiresAt !== null && expiresAt.getTime() <= Date.parse(at))) return 'expired';
+  return active ? 'active' : 'inactive';
 }
 
 describe('keysctl audit', () => {
@@ -26,10 +42,12 @@ describe('keysctl audit', () => {
   let beforeAccount: string;
   const snapshots: Snapshot[] = [];
 
-  /** What the command side's read model (key_index) shows right now, judged at this instant. */
+  /** What the read models show right now (key_index, and the projector's `keys`), judged at this instant. */
   async function snapshotReadModel(db: CommandDb): Promise<void> {
     const at = new Date().toISOString();
     const rows = await db.selectFrom('key_index').selectAll().where('account_id', '=', accountId).orderBy('key_id').execute();
+    await projectFromStore(db as never, 100);
+    const projected = await (db as unknown as ReadModelDb).selectFrom('keys').selectAll().where('account_id', '=', accountId).orderBy('id').execute();
     snapshots.push({
       at,
       keys: rows.map((r) => ({
@@ -37,7 +55,17 @@ describe('keysctl audit', () => {
         type: r.key_type,
         name: r.name,
         prefix: r.prefix,
-        status: r.deleted ? 'deleted' : r.expired || (r.expires_at !== null && r.expires_at.getTime() <= Date.parse(at)) ? 'expired' : r.active ? 'active' : 'inactive',
+        status: statusAt(at, r.deleted, r.expired, r.active, r.expires_at),
+        active: r.active,
+        createdAt: r.created_at.toISOString(),
+        expiresAt: r.expires_at?.toISOString() ?? null,
+      })),
+      readModel: projected.map((r) => ({
+        id: r.id,
+        type: r.key_type,
+        name: r.name,
+        prefix: r.prefix,
+        status: statusAt(at, r.state === 'deleted', r.state === 'expired', r.active, r.expires_at),
         active: r.active,
         createdAt: r.created_at.toISOString(),
         expiresAt: r.expires_at?.toISOString() ?? null,
@@ -98,12 +126,13 @@ describe('keysctl audit', () => {
     expect(JSON.parse(json.stdout)).toEqual({ ok: true, count: head.position, headPosition: head.position, headHash: head.hash });
   });
 
-  it('state: the account as of each captured instant equals what the read model showed then', async () => {
+  it('state: the account as of each captured instant equals what the read models showed then', async () => {
     expect(snapshots).toHaveLength(4);
     for (const snapshot of snapshots) {
       const run = await runKeysctl(['audit', 'state', '--account', String(accountId), '--as-of', snapshot.at, '--json'], env);
       expect(run.code).toBe(0);
       expect(JSON.parse(run.stdout)).toEqual({ accountId, asOf: snapshot.at, accountExisted: true, keys: snapshot.keys });
+      expect(JSON.parse(run.stdout).keys).toEqual(snapshot.readModel);
     }
     // The instants cover every status, so the comparison is not trivially "all active".
     expect(snapshots.map((s) => s.keys.map((k) => k.status).join(','))).toEqual([
