@@ -104,7 +104,7 @@ export function buildAppend(
       data: JSON.parse(JSON.stringify(event.data)),
       metadata: JSON.parse(JSON.stringify(event.metadata)),
     } as EventEnvelope;
-    const hash = computeEventHash(prevHash, envelope);
+    const hash = computeEventHash(prevHash, { ...envelope, accountId: request.accountId });
     rows.push({
       position,
       event_id: envelope.eventId,

@@ -32,3 +32,20 @@ describe('hash chain', () => {
     expect(computeEventHash('0'.repeat(64), renamed)).not.toBe(base);
   });
 });
+
+describe('the account id', () => {
+  it('is covered by the hash, so re-routing an event to another account breaks the chain', () => {
+    const envelope = {
+      eventId: '00000000-0000-4000-8000-000000000001',
+      type: 'KeyDeleted',
+      position: 1,
+      streamId: 'key-1',
+      streamVersion: 2,
+      occurredAt: '2030-01-01T00:00:00.000Z',
+      data: { keyId: 1 },
+      metadata: { actor: { type: 'system', name: 't' }, ipAddress: null, userAgent: null, correlationId: 'c' },
+    } as const;
+    const genesis = '0'.repeat(64);
+    expect(computeEventHash(genesis, { ...envelope, accountId: 1 } as never)).not.toBe(computeEventHash(genesis, { ...envelope, accountId: 2 } as never));
+  });
+});

@@ -24,9 +24,13 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.join(',')}}`;
 }
 
-/** sha256hex(prevHash + '\n' + canonicalJson(content of the envelope)) — DESIGN §3.4. */
-export function computeEventHash(prevHash: string, envelope: EventEnvelope): string {
+/**
+ * sha256hex(prevHash + '\n' + canonicalJson(content of the envelope + its account)) — DESIGN §3.4. The
+ * stored account id is covered too: the relay routes events by it, so changing it must break the chain.
+ */
+export function computeEventHash(prevHash: string, envelope: EventEnvelope & { accountId?: number | null }): string {
   const content = canonicalJson({
+    accountId: envelope.accountId ?? null,
     eventId: envelope.eventId,
     type: envelope.type,
     position: envelope.position,

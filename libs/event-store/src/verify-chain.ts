@@ -66,7 +66,7 @@ export async function verifyChain(
 function check(event: StoredEvent, expectedPosition: number, expectedPrevHash: string): ChainBreak | null {
   if (event.position !== expectedPosition) return 'position_gap';
   if (event.prevHash !== expectedPrevHash) return 'prev_hash_mismatch';
-  // computeEventHash reads only the envelope's fields, so the stored extras do not enter the hash.
+  // computeEventHash reads the envelope's fields and the account id; prev_hash/hash do not enter it.
   if (computeEventHash(event.prevHash, event) !== event.hash) return 'hash_mismatch';
   return null;
 }

@@ -199,7 +199,7 @@ describe('keysctl audit', () => {
     try {
       await client.query('alter table events disable trigger all');
       await client.query(`update events set data = jsonb_set(data, '{name}', '"Innocent"') where position = $1`, [renamed.position]);
-      // account_id is bookkeeping outside the hash; moving the deletion to another account must not hide it.
+      // The account id is hash-covered too: moving the deletion to another account is caught (below).
       await client.query(`update events set account_id = 999 where stream_id = $1 and type = 'KeyDeleted'`, [`key-${prodKeyId}`]);
       await client.query('alter table events enable trigger all');
     } finally {
@@ -217,9 +217,13 @@ describe('keysctl audit', () => {
     const state = await runKeysctl(['audit', 'state', '--account', String(accountId), '--as-of', last.at, '--json'], env);
     expect(JSON.parse(state.stdout).keys.find((k: { id: number }) => k.id === prodKeyId)).toMatchObject({ status: 'deleted', name: 'Innocent' });
 
-    // --from trusts the stored link into its first position, so checking after the tampered row passes.
+    // --from trusts the stored link into its first position, so checking after the renamed row finds the
+    // next tampered one: the deletion re-routed to account 999.
+    const deleted = (await readStream(service.db as never, `key-${prodKeyId}`)).find((e) => e.type === 'KeyDeleted')!;
     const after = await runKeysctl(['audit', 'verify', '--from', String(renamed.position + 1), '--json'], env);
-    expect(after.code).toBe(0);
-    expect(JSON.parse(after.stdout)).toMatchObject({ ok: true });
+    expect(after.code).toBe(1);
+    expect(JSON.parse(after.stdout)).toEqual({ ok: false, position: deleted.position, reason: 'hash_mismatch' });
+    const beyond = await runKeysctl(['audit', 'verify', '--from', String(deleted.position + 1), '--json'], env);
+    expect(beyond.code).toBe(0);
   });
 });
