@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+
+export interface AppProcess {
+  child: ChildProcess;
+  /** Peak resident set size in bytes, sampled from /proc while the process runs. */
+  peakRss(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts an app from source in its own process (as in production: one process per app). */
+export function startApp(app: string, env: Record<string, string>): AppProcess {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${app}/src/main.ts`], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  let peak = 0;
+  const sampler = setInterval(() => {
+    try {
+      const status = require('node:fs').readFileSync(`/proc/${child.pid}/status`, 'utf8') as string;
+      const match = /VmRSS:\s+(\d+) kB/.exec(status);
+      if (match) peak = Math.max(peak, Number(match[1]) * 1024);
+    } catch {
+      /* process gone */
+    }
+  }, 20);
+  return {
+    child,
+    peakRss: () => peak,
+    async stop() {
+      clearInterval(sampler);
+      if (child.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      });
+    },
+  };
+}
+
+export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not become ready within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
