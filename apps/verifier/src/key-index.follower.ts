@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Kysely } from 'kysely';
-import { ConsumerEvents, DeliverPolicy, type ConsumerMessages, type JsMsg } from 'nats';
+import { AckPolicy, ConsumerEvents, DeliverPolicy, type ConsumerMessages, type JsMsg, nanos } from 'nats';
 import { type NatsHolder, allEventsSubject, decodeEnvelope } from '@keys/bus';
 import type { AppendNotifications, Database } from '@keys/event-store';
 import { counter, gauge } from '@keys/platform';
@@ -39,13 +39,14 @@ const appliedFromBus = eventsApplied.labels('jetstream');
  *
  * - The store is complete, so it is the backbone: a catch-up reads everything after the applied position,
  *   then LISTEN/NOTIFY (plus a slow poll as a safety net) triggers the same read at every commit.
- * - JetStream is followed too (an ordered consumer, new messages only): it carries every event within
+ * - JetStream is followed too (an ephemeral consumer, new messages only): it carries every event within
  *   milliseconds even when this process cannot LISTEN, and it tells how far the head is when Postgres is away.
  *
  * Both feed one rule, `KeyIndex.apply`: apply position `applied + 1`, skip anything at or below `applied`,
  * and on a gap read the missing range from the store first. So an event is never applied twice and never
- * skipped, whichever source delivers it first, and it does not matter that the JetStream consumer may start
- * before or after the catch-up: whatever it delivers too early is read from the store anyway.
+ * skipped, whichever source delivers it first, and it does not matter whether the JetStream consumer starts
+ * before or after the catch-up, or is re-created after a break: whatever it misses or delivers too early is
+ * read from the store.
  */
 export class KeyIndexFollower {
   private readonly logger = new Logger('verifier-index');
@@ -165,44 +166,74 @@ export class KeyIndexFollower {
 
   private async followBus(): Promise<void> {
     while (this.running) {
+      let consumerName: string | null = null;
       try {
         const nc = await this.nats.ready();
         if (!this.running) return;
-        const consumer = await nc.jetstream().consumers.get(this.settings.streamName, {
-          filterSubjects: allEventsSubject(this.settings.subjectPrefix),
+        // A consumer of our own rather than nats.js's ordered consumer: when it breaks we close it and make a
+        // new one, and the store fills whatever it missed. (The ordered consumer's internal re-create loop
+        // also keeps retrying after the connection is closed.)
+        const jsm = await nc.jetstreamManager();
+        const info = await jsm.consumers.add(this.settings.streamName, {
           deliver_policy: DeliverPolicy.New,
+          ack_policy: AckPolicy.None,
+          filter_subject: allEventsSubject(this.settings.subjectPrefix),
+          mem_storage: true,
+          num_replicas: 1,
+          // The server removes it if this process goes away without deleting it.
+          inactive_threshold: nanos(60_000),
         });
-        const messages = await consumer.consume({ expires: this.settings.jetStreamExpiresMs, callback: (m) => this.onBusMessage(m) });
+        consumerName = info.name;
+        const consumer = await nc.jetstream().consumers.get(this.settings.streamName, info.name);
+        const messages = await consumer.consume({
+          expires: this.settings.jetStreamExpiresMs,
+          abort_on_missing_resource: true,
+          callback: (m) => this.onBusMessage(m),
+        });
         this.messages = messages;
         this.busFollowing = true;
         if (!this.running) await messages.close();
         void this.watchConsumer(messages);
+        // Events published before this consumer existed are in the store.
+        void this.sync().catch(() => undefined);
         await messages.closed();
       } catch (err) {
         if (this.running) this.logger.warn(`JetStream consumer unavailable: ${(err as Error).message}`);
       }
       this.busFollowing = false;
-      if (this.running) await new Promise((resolve) => setTimeout(resolve, 500));
+      this.messages = null;
+      if (consumerName) void this.deleteConsumer(consumerName);
+      if (this.running) await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
 
-  /** The ordered consumer re-creates itself; this only tracks whether it is delivering right now. */
+  private async deleteConsumer(name: string): Promise<void> {
+    const nc = this.nats.current;
+    if (!nc || nc.isClosed()) return;
+    try {
+      await (await nc.jetstreamManager()).consumers.delete(this.settings.streamName, name);
+    } catch {
+      /* already gone, or the inactivity threshold will remove it */
+    }
+  }
+
+  /** Tracks whether the consumer is delivering; a broken one is closed so followBus makes a new one. */
   private async watchConsumer(messages: ConsumerMessages): Promise<void> {
     try {
       for await (const status of await messages.status()) {
         switch (status.type) {
           case ConsumerEvents.HeartbeatsMissed:
+            if (this.busFollowing) this.logger.warn('JetStream consumer missed heartbeats; following the event store meanwhile');
+            this.busFollowing = false;
+            if (typeof status.data === 'number' && status.data >= 2) await messages.close();
+            break;
           case ConsumerEvents.ConsumerNotFound:
           case ConsumerEvents.ConsumerDeleted:
           case ConsumerEvents.StreamNotFound:
           case ConsumerEvents.NoResponders:
-            if (this.busFollowing) this.logger.warn(`JetStream consumer interrupted (${status.type}); following the event store meanwhile`);
+            this.logger.warn(`JetStream consumer lost (${status.type}); re-creating it`);
             this.busFollowing = false;
-            break;
-          case ConsumerEvents.OrderedConsumerRecreated:
-            this.busFollowing = true;
-            // Whatever the old consumer had not delivered is in the store.
-            void this.sync().catch(() => undefined);
+            await messages.close();
             break;
           default:
             break;
