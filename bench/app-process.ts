@@ -12,7 +12,8 @@ export interface AppProcess {
 
 /** Starts an app from source in its own process (as in production: one process per app). */
 export function startApp(app: string, env: Record<string, string>): AppProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${app}/src/main.ts`], {
+  const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...extra, '-r', '@swc-node/register', `apps/${app}/src/main.ts`], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

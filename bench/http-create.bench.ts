@@ -3,6 +3,7 @@ import { KeyCommandService } from '@keys/key-service';
 import { startApp, waitForHttp } from './app-process';
 import type { BenchEnv } from './bench-env';
 import { type BenchResult, round, throughput } from './bench-result';
+import { httpClient } from './http-client';
 
 /** POST /api/keys per second at `concurrency` in flight, over real HTTP to the command app in its own process. */
 export async function httpCreateThroughput(env: BenchEnv, baseline: number, concurrency: number, durationMs: number): Promise<BenchResult> {
@@ -11,25 +12,25 @@ export async function httpCreateThroughput(env: BenchEnv, baseline: number, conc
   const account = await keys.createAccount('bench', { actor: { type: 'operator', name: 'bench' }, ipAddress: null, userAgent: null, correlationId: 'bench' });
   await db.destroy();
   const port = '3900';
-  const app = startApp('command', {
-    DATABASE_URL: env.databaseUrl,
-    NATS_URL: env.natsUrl,
-    KEYS_STREAM: env.streamName,
-    KEYS_SUBJECT_PREFIX: env.subjectPrefix,
-    PORT: port,
-  });
+  const shared = { DATABASE_URL: env.databaseUrl, NATS_URL: env.natsUrl, KEYS_STREAM: env.streamName, KEYS_SUBJECT_PREFIX: env.subjectPrefix };
+  // The system as deployed: the command authenticates billing keys through the verifier.
+  const verifier = startApp('verifier', { ...shared, PORT: '3902' });
+  const app = startApp('command', { ...shared, PORT: port });
   try {
+    await waitForHttp(`http://127.0.0.1:3902/health/ready`);
     await waitForHttp(`http://127.0.0.1:${port}/health/ready`);
     const headers = { authorization: `Bearer ${account.billingKey.key}`, 'content-type': 'application/json' };
     const body = JSON.stringify({ name: 'bench' });
+    const client = httpClient(`http://127.0.0.1:${port}`, concurrency);
     const value = await throughput(concurrency, durationMs, async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/api/keys`, { method: 'POST', headers, body });
+      const res = await client.call('POST', '/api/keys', headers, body);
       if (res.status !== 201) throw new Error(`POST /api/keys answered ${res.status}`);
-      await res.arrayBuffer();
     });
+    client.close();
     const ratio = value / baseline;
     return { name: 'http_create_throughput', value: round(value), unit: 'requests/s', baseline: round(baseline), ratio: round(ratio), target: 'ratio >= 0.5', met: ratio >= 0.5 };
   } finally {
     await app.stop();
+    await verifier.stop();
   }
 }
