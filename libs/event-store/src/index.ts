@@ -6,7 +6,7 @@ export { type EventsTable, type EventRow, GENESIS_HASH } from './events.table';
 export { type KeyIndexTable, type KeyIndexRow, upsertKeyIndexRows } from './key-index.table';
 export { type CheckpointsTable, readCheckpoint, saveCheckpoint } from './checkpoints.table';
 export { nextAccountId, nextKeyId, nextKeyIds } from './id-sequences';
-export { type AppendRequest, type NewEvent, appendToStream } from './append';
+export { type AppendRequest, type NewEvent, type StoreHead, appendToStream, buildAppend } from './append';
 export {
   type AppendOptions,
   type EventAppenderOptions,
