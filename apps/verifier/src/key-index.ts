@@ -23,20 +23,39 @@ export function indexDigestOfHex(hashHex: string): string {
   return Buffer.from(hashHex, 'hex').toString('binary');
 }
 
-/** One key, kept small on purpose: the index holds every key ever created, deleted ones included. */
+const BILLING = 1;
+const ACTIVE = 2;
+const EXPIRED = 4;
+const DELETED = 8;
+
+/**
+ * One key, kept small on purpose: the index holds every key ever created, deleted ones included. Type and
+ * the three states share one small-integer field (read through getters, which V8 inlines), which saves three
+ * pointer-sized fields per key — about 24 MB per million keys.
+ */
 class IndexedKey implements VerifiableKey {
   constructor(
     public keyId: number,
     public accountId: number,
-    public keyType: KeyType,
+    public flags: number,
     public name: string,
     public prefix: string,
-    public active: boolean,
     public expiresAt: string | null,
     public expiresAtMs: number | null,
-    public expired: boolean,
-    public deleted: boolean,
   ) {}
+
+  get keyType(): KeyType {
+    return this.flags & BILLING ? 'billing' : 'proxy';
+  }
+  get active(): boolean {
+    return (this.flags & ACTIVE) !== 0;
+  }
+  get expired(): boolean {
+    return (this.flags & EXPIRED) !== 0;
+  }
+  get deleted(): boolean {
+    return (this.flags & DELETED) !== 0;
+  }
 }
 
 /**
@@ -77,7 +96,8 @@ export class KeyIndex {
     if (event.type === 'AccountCreated') return;
     if (event.type === 'KeyCreated') {
       const d = event.data;
-      const entry = new IndexedKey(d.keyId, d.accountId, d.keyType, d.name, d.prefix, true, d.expiresAt, epochMs(d.expiresAt), false, false);
+      const flags = (d.keyType === 'billing' ? BILLING : 0) | ACTIVE;
+      const entry = new IndexedKey(d.keyId, d.accountId, flags, d.name, d.prefix, d.expiresAt, epochMs(d.expiresAt));
       this.byDigest.set(indexDigestOfHex(d.hash), entry);
       this.byId[d.keyId] = entry;
       return;
@@ -90,22 +110,20 @@ export class KeyIndex {
         entry.name = event.data.name;
         return;
       case 'KeyDeactivated':
-        entry.active = false;
+        entry.flags &= ~ACTIVE;
         return;
       case 'KeyReactivated':
-        entry.active = true;
+        entry.flags |= ACTIVE;
         return;
       case 'KeyExpirySet':
         entry.expiresAt = event.data.expiresAt;
         entry.expiresAtMs = epochMs(event.data.expiresAt);
         return;
       case 'KeyExpired':
-        entry.expired = true;
-        entry.active = false;
+        entry.flags = (entry.flags | EXPIRED) & ~ACTIVE;
         return;
       case 'KeyDeleted':
-        entry.deleted = true;
-        entry.active = false;
+        entry.flags = (entry.flags | DELETED) & ~ACTIVE;
         return;
       default:
         assertNever(event);
