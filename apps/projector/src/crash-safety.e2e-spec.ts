@@ -89,8 +89,12 @@ describe('projector crash safety (SIGKILL while events flow)', () => {
 
     const killedAt: number[] = [];
     while (writing) {
+      const before = await checkpoint();
       const proc = startProjector();
-      await new Promise((r) => setTimeout(r, 1200 + Math.random() * 2500));
+      // Kill at a random moment once this projector is working (its start-up time varies with the
+      // machine's load), so every round cuts into real progress rather than into start-up.
+      await waitFor(async () => !writing || (await checkpoint()) > before, { timeoutMs: 30_000, intervalMs: 20 }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, Math.random() * 800));
       await kill(proc, 'SIGKILL');
       killedAt.push(await checkpoint());
     }
