@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
@@ -12,8 +13,13 @@ export interface AppProcess {
 
 /** Starts an app from source in its own process (as in production: one process per app). */
 export function startApp(app: string, env: Record<string, string>): AppProcess {
+  return startScript(`apps/${app}/src/main.ts`, env);
+}
+
+/** Runs a TypeScript file (path from the repository root) in its own node process. */
+export function startScript(path: string, env: Record<string, string>): AppProcess {
   const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
-  const child = spawn(process.execPath, [...extra, '-r', '@swc-node/register', `apps/${app}/src/main.ts`], {
+  const child = spawn(process.execPath, [...extra, '-r', '@swc-node/register', path], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -21,7 +27,7 @@ export function startApp(app: string, env: Record<string, string>): AppProcess {
   let peak = 0;
   const sampler = setInterval(() => {
     try {
-      const status = require('node:fs').readFileSync(`/proc/${child.pid}/status`, 'utf8') as string;
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const match = /VmRSS:\s+(\d+) kB/.exec(status);
       if (match) peak = Math.max(peak, Number(match[1]) * 1024);
     } catch {

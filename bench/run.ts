@@ -3,15 +3,25 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { appendThroughput } from './append.bench';
-import { createBenchEnv } from './bench-env';
+import { type BenchEnv, createBenchEnv } from './bench-env';
 import type { BenchResult } from './bench-result';
 import { httpCreateThroughput } from './http-create.bench';
+import { type LargeStore, generateLargeStore } from './million-events.fixture';
+import { projectionLagP99 } from './projection-lag.bench';
 import { rawCommitLoop } from './raw-commit.baseline';
+import { rebuildThroughput } from './rebuild.bench';
+import { revocationP99 } from './revocation.bench';
+import { verifierColdStart } from './verifier-cold-start.bench';
+import { verifyBenchmarks } from './verify.bench';
 
 // `npm run bench`: measures the hot paths against raw baselines measured in the same run, prints a table
 // and writes bench/results.json. Targets not met are reported as such.
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
+/** Keys in the large store of rebuild_throughput and verifier_cold_start (plus one change per ten keys). */
+const LARGE_STORE_KEYS = Number(process.env.BENCH_LARGE_STORE_KEYS ?? 1_000_000);
+const REVOKED_KEYS = 250;
+const LAG_DURATION_MS = Number(process.env.BENCH_LAG_DURATION_MS ?? 10_000);
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 
@@ -23,6 +33,19 @@ async function main(): Promise<void> {
     const raw = async () => (rawCommit ??= await rawCommitLoop(env.databaseUrl, 32, DURATION_MS));
     if (wanted('append_throughput')) results.push(await appendThroughput(env.databaseUrl, await raw(), 32, DURATION_MS));
     if (wanted('http_create_throughput')) results.push(await httpCreateThroughput(env, await raw(), 32, DURATION_MS));
+    if (wanted('verify_throughput') || wanted('verify_p50')) results.push(...(await withEnv((e) => verifyBenchmarks(e, DURATION_MS, wanted))));
+    if (wanted('revocation_p99')) results.push(await withEnv((e) => revocationP99(e, REVOKED_KEYS)));
+    if (wanted('projection_lag_p99')) results.push(await withEnv((e) => projectionLagP99(e, LAG_DURATION_MS)));
+    if (wanted('rebuild_throughput') || wanted('verifier_cold_start')) {
+      // One large store for both, generated once; its generation time is reported, not measured.
+      await withEnv(async (large) => {
+        console.error(`generating the large store (${LARGE_STORE_KEYS} keys)...`);
+        const store: LargeStore = await generateLargeStore(large.databaseUrl, LARGE_STORE_KEYS);
+        console.error(`generated ${store.events} events in ${store.generationSeconds.toFixed(1)} s`);
+        if (wanted('rebuild_throughput')) results.push(await rebuildThroughput(store));
+        if (wanted('verifier_cold_start')) results.push(await verifierColdStart(large, store));
+      });
+    }
   } finally {
     await env.dispose();
   }
@@ -32,14 +55,30 @@ async function main(): Promise<void> {
   console.log(`\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
 }
 
+/** Runs one benchmark on a database and stream of its own, so earlier benchmarks' data does not weigh on it. */
+async function withEnv<T>(run: (env: BenchEnv) => Promise<T>): Promise<T> {
+  const env = await createBenchEnv();
+  try {
+    return await run(env);
+  } finally {
+    await env.dispose();
+  }
+}
+
 function print(results: BenchResult[]): void {
-  const rows = results.map((r) => [r.name, `${r.value} ${r.unit}`, r.baseline === null ? '—' : String(r.baseline), r.ratio === null ? '—' : String(r.ratio), r.target, r.met ? 'met' : 'NOT MET']);
-  const header = ['name', 'value', 'baseline', 'ratio', 'target', 'result'];
+  const rows = results.map((r) => [r.name, `${r.value} ${r.unit}`, r.baseline === null ? '—' : String(r.baseline), r.ratio === null ? '—' : String(r.ratio), r.target, r.met ? 'met' : 'NOT MET', notesOf(r)]);
+  const header = ['name', 'value', 'baseline', 'ratio', 'target', 'result', 'notes'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(line(row));
+}
+
+function notesOf(result: BenchResult): string {
+  return Object.entries(result.notes ?? {})
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' ');
 }
 
 main().catch((err) => {

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { EventAppender, headPosition, openEventStore } from '@keys/event-store';
+import { startApp, waitForHttp } from './app-process';
+import type { BenchEnv } from './bench-env';
+import { type BenchResult, percentile, round } from './bench-result';
+
+const RATE_PER_SECOND = 1000;
+
+/**
+ * projection_lag_p99: the command app (for its outbox relay) and the projector in their own processes;
+ * this process appends KeyCreated events at a steady RATE_PER_SECOND through the group-commit appender and
+ * records when each append committed; a tight poll (1 ms apart) of the projector's checkpoint records when
+ * each position became visible. The checkpoint is saved in the same transaction as the read-model rows, so
+ * "checkpoint >= position" is exactly "the event's row is visible". Lag = visible - committed, per event.
+ */
+export async function projectionLagP99(env: BenchEnv, durationMs: number): Promise<BenchResult> {
+  const db = await openEventStore(env.databaseUrl, { max: 4 });
+  const appender = new EventAppender(db);
+  const shared = { DATABASE_URL: env.databaseUrl, NATS_URL: env.natsUrl, KEYS_STREAM: env.streamName, KEYS_SUBJECT_PREFIX: env.subjectPrefix };
+  const command = startApp('command', { ...shared, PORT: '3900' });
+  const projector = startApp('projector', { ...shared, PORT: '3901' });
+  const poller = new Client({ connectionString: env.databaseUrl });
+  await poller.connect();
+  const committedAt = new Map<number, number>();
+  const visibleAt = new Map<number, number>();
+  // Where the time goes: the relay saves its checkpoint after each published batch.
+  const publishedAt = new Map<number, number>();
+  let keyId = 20_000_000;
+  const appendOne = async () => {
+    const id = keyId++;
+    const [envelope] = await appender.append({
+      streamId: `key-${id}`,
+      expectedVersion: 0,
+      accountId: 1,
+      events: [
+        {
+          type: 'KeyCreated',
+          data: { keyId: id, accountId: 1, keyType: 'proxy', name: 'lag', prefix: 'ms-bench', hash: randomUUID().replace(/-/g, '').padEnd(64, '0'), expiresAt: null },
+          metadata: { actor: { type: 'system', name: 'bench' }, ipAddress: null, userAgent: null, correlationId: randomUUID() },
+        },
+      ],
+    });
+    committedAt.set(envelope.position, performance.now());
+  };
+  const checkpoints = async () => {
+    const { rows } = await poller.query<{ name: string; position: string }>(`select name, position from checkpoints where name in ('projector', $1)`, [`relay:${env.streamName}`]);
+    const of = (name: string) => Number(rows.find((r) => r.name === name)?.position ?? 0);
+    return { projector: of('projector'), relay: of(`relay:${env.streamName}`) };
+  };
+  const checkpoint = async () => (await checkpoints()).projector;
+  try {
+    await waitForHttp('http://127.0.0.1:3900/health/ready');
+    await waitForHttp('http://127.0.0.1:3901/health/ready');
+    // Warm the pipeline up (relay, JetStream consumer, projector) and start from a caught-up projector.
+    await Promise.all(Array.from({ length: 200 }, appendOne));
+    const warm = await headPosition(db);
+    await waitUntil(async () => (await checkpoint()) >= warm, 30_000);
+    const first = warm + 1;
+
+    let polling = true;
+    let seen = warm;
+    let published = warm;
+    const poll = (async () => {
+      while (polling) {
+        const { projector: position, relay } = await checkpoints();
+        const now = performance.now();
+        for (let p = seen + 1; p <= position; p++) visibleAt.set(p, now);
+        for (let p = published + 1; p <= relay; p++) publishedAt.set(p, now);
+        seen = Math.max(seen, position);
+        published = Math.max(published, relay);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
+
+    // Steady rate: every tick issues however many appends are due since the start.
+    const appends: Promise<void>[] = [];
+    const started = performance.now();
+    const total = Math.round((RATE_PER_SECOND * durationMs) / 1000);
+    while (appends.length < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - started) * RATE_PER_SECOND) / 1000));
+      while (appends.length < due) appends.push(appendOne());
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const issuedSeconds = (performance.now() - started) / 1000;
+    await Promise.all(appends);
+    const last = await headPosition(db);
+    await waitUntil(async () => seen >= last, 60_000);
+    polling = false;
+    await poll;
+
+    const lags: number[] = [];
+    const relayLags: number[] = [];
+    for (let p = first; p <= last; p++) {
+      const committed = committedAt.get(p) as number;
+      const visible = visibleAt.get(p) as number;
+      lags.push(Math.max(0, visible - committed));
+      // A position the poll saw published and projected at once counts as published then.
+      relayLags.push(Math.max(0, Math.min(publishedAt.get(p) ?? visible, visible) - committed));
+    }
+    lags.sort((a, b) => a - b);
+    relayLags.sort((a, b) => a - b);
+    const value = percentile(lags, 99);
+    return {
+      name: 'projection_lag_p99',
+      value: round(value, 2),
+      unit: 'ms',
+      baseline: null,
+      ratio: null,
+      target: '<= 50 ms',
+      met: value <= 50,
+      notes: { p50_ms: round(percentile(lags, 50), 2), max_ms: round(lags[lags.length - 1], 2), relay_published_p99_ms: round(percentile(relayLags, 99), 2), events: lags.length, rate_per_s: round(total / issuedSeconds) },
+    };
+  } finally {
+    await poller.end();
+    await appender.close();
+    await db.destroy();
+    await projector.stop();
+    await command.stop();
+  }
+}
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
