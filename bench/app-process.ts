@@ -8,6 +8,8 @@ export interface AppProcess {
   child: ChildProcess;
   /** Peak resident set size in bytes, sampled from /proc while the process runs. */
   peakRss(): number;
+  /** CPU time (user + system) the process has used so far, in seconds (from /proc; 10 ms resolution). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export function startScript(path: string, env: Record<string, string>): AppProce
   return {
     child,
     peakRss: () => peak,
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     async stop() {
       clearInterval(sampler);
       if (child.exitCode !== null) return;
@@ -47,6 +50,18 @@ export function startScript(path: string, env: Record<string, string>): AppProce
       });
     },
   };
+}
+
+/** utime + stime of a process from /proc/<pid>/stat (clock ticks of 10 ms on Linux); 0 once it is gone. */
+export function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid ?? 'self'}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields overall.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {

@@ -1,8 +1,9 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { type NatsConnection } from 'nats';
 import { connectNats, verifySubject } from '@keys/bus';
 import { EventAppender, openEventStore } from '@keys/event-store';
 import { KeyCommandService } from '@keys/key-service';
-import { startApp, startScript, waitForHttp } from './app-process';
+import { type AppProcess, cpuSecondsOf, startApp, startScript, waitForHttp } from './app-process';
 import type { BenchEnv } from './bench-env';
 import { type BenchResult, percentile, round, throughput } from './bench-result';
 
@@ -29,7 +30,7 @@ export async function verifyBenchmarks(env: BenchEnv, durationMs: number, wanted
 
   const shared = { DATABASE_URL: env.databaseUrl, NATS_URL: env.natsUrl, KEYS_STREAM: env.streamName, KEYS_SUBJECT_PREFIX: env.subjectPrefix };
   const verifier = startApp('verifier', { ...shared, PORT: '3902' });
-  let noop: ReturnType<typeof startScript> | null = null;
+  let noop: AppProcess | null = null;
   const nc = await connectNats({ url: env.natsUrl }, 'keys-bench-load');
   try {
     await waitForHttp('http://127.0.0.1:3902/health/ready');
@@ -48,10 +49,26 @@ export async function verifyBenchmarks(env: BenchEnv, durationMs: number, wanted
       // Warm both up (JIT, connection buffers) before measuring.
       await requestThroughput(nc, verifySubj, payload, validAnswer.length, IN_FLIGHT, 1000);
       await requestThroughput(nc, noopSubj, payload, validAnswer.length, IN_FLIGHT, 1000);
-      const value = await requestThroughput(nc, verifySubj, payload, validAnswer.length, IN_FLIGHT, durationMs);
-      const baseline = await requestThroughput(nc, noopSubj, payload, validAnswer.length, IN_FLIGHT, durationMs);
-      const ratio = value / baseline;
-      results.push({ name: 'verify_throughput', value: round(value), unit: 'answers/s', baseline: round(baseline), ratio: round(ratio), target: 'ratio >= 0.9', met: ratio >= 0.9 });
+      // CPU per answer of every process in the loop: on a small machine they share the cores, so whatever
+      // the responder spends per answer is taken from the load generator and the NATS server.
+      const ours = await withCpu(verifier, () => requestThroughput(nc, verifySubj, payload, validAnswer.length, IN_FLIGHT, durationMs));
+      const theirs = await withCpu(noop, () => requestThroughput(nc, noopSubj, payload, validAnswer.length, IN_FLIGHT, durationMs));
+      const ratio = ours.rate / theirs.rate;
+      results.push({
+        name: 'verify_throughput',
+        value: round(ours.rate),
+        unit: 'answers/s',
+        baseline: round(theirs.rate),
+        ratio: round(ratio),
+        target: 'ratio >= 0.9',
+        met: ratio >= 0.9,
+        notes: {
+          responder_cpu_us: round(ours.responderUs, 1),
+          baseline_responder_cpu_us: round(theirs.responderUs, 1),
+          generator_cpu_us: round(ours.generatorUs, 1),
+          nats_cpu_us: round(ours.natsUs, 1),
+        },
+      });
     }
     if (wanted('verify_p50')) {
       await requestLatencies(nc, verifySubj, payload, validAnswer.length, 500);
@@ -77,6 +94,35 @@ export async function verifyBenchmarks(env: BenchEnv, durationMs: number, wanted
     await noop?.stop();
     await verifier.stop();
   }
+}
+
+/** Runs a throughput measurement and reports CPU µs per answer of the responder, this process and nats-server. */
+async function withCpu(responder: AppProcess, run: () => Promise<number>): Promise<{ rate: number; responderUs: number; generatorUs: number; natsUs: number }> {
+  const nats = natsServerPid();
+  const before = { responder: responder.cpuSeconds(), generator: cpuSecondsOf(undefined), nats: nats ? cpuSecondsOf(nats) : 0 };
+  const started = process.hrtime.bigint();
+  const rate = await run();
+  const answers = rate * (Number(process.hrtime.bigint() - started) / 1e9);
+  const perAnswer = (seconds: number) => (seconds * 1e6) / answers;
+  return {
+    rate,
+    responderUs: perAnswer(responder.cpuSeconds() - before.responder),
+    generatorUs: perAnswer(cpuSecondsOf(undefined) - before.generator),
+    natsUs: nats ? perAnswer(cpuSecondsOf(nats) - before.nats) : NaN,
+  };
+}
+
+/** The local nats-server's pid (read-only use: its CPU time), if it runs on this machine. */
+function natsServerPid(): number | null {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'nats-server') return Number(entry);
+    } catch {
+      /* gone */
+    }
+  }
+  return null;
 }
 
 async function requestThroughput(nc: NatsConnection, subject: string, payload: Uint8Array, answerLength: number, inFlight: number, durationMs: number): Promise<number> {
