@@ -23,9 +23,8 @@ const relayLag = gauge({ name: 'keys_relay_lag_events', help: 'Events committed 
  * A batch is published pipelined (every publish sent, then the acks awaited in order): one at a time, each
  * waiting for its ack, capped the relay at one event per JetStream round trip, and at 1,000 events/s on a
  * busy 2-core machine the projection fell seconds behind (README Performance). One connection delivers the
- * publishes to the server in order, so the stream keeps position order; only when a publish fails while a
- * later one succeeds can the retried one land after it, which consumers already handle (they apply by
- * position and read holes from the store).
+ * publishes to the server in order, and each carries the expected previous message id, so a lost publish
+ * makes the rest of its batch fail instead of landing out of order: the stream keeps strict position order.
  */
 export class OutboxRelay {
   private readonly logger = new Logger('relay');
@@ -95,9 +94,12 @@ export class OutboxRelay {
     await this.nats.ready();
     const js = this.nats.jetstream();
     let last = this.position;
-    const acks = batch.map((stored) =>
+    const acks = batch.map((stored, i) =>
       js.publish(eventSubject(this.settings.subjectPrefix, stored.accountId ?? 0, stored.type), encodeEnvelope(toPublicEnvelope(stored)), {
         msgID: stored.eventId, // Nats-Msg-Id: JetStream drops a re-publish after a crash
+        // Each publish is accepted only right after its predecessor, so if one is lost the later ones in
+        // flight are refused too and the retry re-publishes them in order (duplicates are checked first).
+        expect: i > 0 ? { lastMsgID: batch[i - 1].eventId } : undefined,
         timeout: 2000,
       }),
     );
