@@ -295,6 +295,22 @@ describe('command HTTP API', () => {
     });
   });
 
+  describe('GET /docs', () => {
+    it('serves the OpenAPI document of every route, with bearer auth, and its UI', async () => {
+      const doc = await apiClient(running.baseUrl).get('/docs/openapi.json');
+      expect(doc.status).toBe(200);
+      expect(Object.keys(doc.body.paths)).toEqual(
+        expect.arrayContaining(['/api/keys', '/api/keys/{id}', '/api/keys/{id}/roll', '/api/billing-keys', '/api/billing-keys/{id}', '/api/security-log']),
+      );
+      expect(Object.keys(doc.body.paths['/api/keys/{id}'])).toEqual(expect.arrayContaining(['get', 'put', 'patch', 'delete']));
+      expect(doc.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+      expect(doc.body.components.schemas.CreateKeyDto.required).toEqual(['name']);
+      const ui = await fetch(`${running.baseUrl}/docs`);
+      expect(ui.status).toBe(200);
+      expect(ui.headers.get('content-type')).toContain('text/html');
+    });
+  });
+
   describe('no request produces a 500', () => {
     it('answers every malformed request in the error shape', async () => {
       const raw = apiClient(running.baseUrl, billingKey);

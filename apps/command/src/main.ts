@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import { configureHttpApp } from '@keys/platform';
 import { type CommandConfig, readCommandConfig } from './command.config';
 import { CommandModule } from './command.module';
+import { setupOpenApi } from './http/openapi';
 import { BodyValidationPipe } from './http/validation.pipe';
 
 /** Builds the command app (used by main and by the end-to-end tests). */
@@ -14,6 +15,7 @@ export async function createCommandApp(config: CommandConfig, options: { quiet?:
   });
   configureHttpApp(app, { trustProxy: config.trustProxy });
   app.useGlobalPipes(new BodyValidationPipe());
+  setupOpenApi(app);
   return app;
 }
 

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Caller, KeyAuthGuard, RequireKey } from '@keys/auth';
@@ -11,6 +12,8 @@ import { requestContext } from '../http/request-context.factory';
 import { CreateKeyDto } from './create-key.dto';
 
 @Controller()
+@ApiBearerAuth()
+@ApiTags('keys')
 @RequireKey('billing')
 @UseGuards(KeyAuthGuard)
 export class CreateKeyHttpController {

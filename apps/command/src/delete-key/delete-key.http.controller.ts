@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Delete, Param, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Caller, KeyAuthGuard, RequireKey } from '@keys/auth';
@@ -10,6 +11,8 @@ import { POSITION_HEADER } from '../http/key.view';
 import { requestContext } from '../http/request-context.factory';
 
 @Controller()
+@ApiBearerAuth()
+@ApiTags('keys')
 @RequireKey('billing')
 @UseGuards(KeyAuthGuard)
 export class DeleteKeyHttpController {

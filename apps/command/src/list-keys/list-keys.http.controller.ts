@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { Request } from 'express';
 import { Caller, KeyAuthGuard, RequireKey } from '@keys/auth';
@@ -7,6 +8,8 @@ import { keyTypeOfPath } from '../http/key-route';
 import { ReadYourWritesInterceptor } from '../http/read-your-writes.interceptor';
 
 @Controller()
+@ApiBearerAuth()
+@ApiTags('keys')
 @RequireKey('billing')
 @UseGuards(KeyAuthGuard)
 @UseInterceptors(ReadYourWritesInterceptor)

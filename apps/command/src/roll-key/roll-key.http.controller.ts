@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Caller, KeyAuthGuard, RequireKey } from '@keys/auth';
@@ -13,6 +14,8 @@ import { RollKeyDto } from './roll-key.dto';
 export const DEFAULT_ROLL_OVERLAP_SECONDS = 24 * 60 * 60;
 
 @Controller()
+@ApiBearerAuth()
+@ApiTags('keys')
 @RequireKey('billing')
 @UseGuards(KeyAuthGuard)
 export class RollKeyHttpController {

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Query, UseGuards, UseInterceptors } from '@nestjs/common';
 import { Caller, KeyAuthGuard, RequireKey } from '@keys/auth';
 import type { VerifiedKeyIdentity } from '@keys/domain';
@@ -8,6 +9,8 @@ import { ReadYourWritesInterceptor } from '../http/read-your-writes.interceptor'
 export const SECURITY_LOG_MAX_LIMIT = 50;
 
 @Controller()
+@ApiBearerAuth()
+@ApiTags('keys')
 @RequireKey('billing')
 @UseGuards(KeyAuthGuard)
 @UseInterceptors(ReadYourWritesInterceptor)

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Param, Patch, Put, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Caller, KeyAuthGuard, RequireKey } from '@keys/auth';
@@ -12,6 +13,8 @@ import { requestContext } from '../http/request-context.factory';
 import { UpdateKeyDto } from './update-key.dto';
 
 @Controller()
+@ApiBearerAuth()
+@ApiTags('keys')
 @RequireKey('billing')
 @UseGuards(KeyAuthGuard)
 export class UpdateKeyHttpController {
