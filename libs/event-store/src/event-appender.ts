@@ -4,7 +4,7 @@ import { type AppendRequest, type StoreHead, UUID, buildAppend, takeAppendLock, 
 import type { Database } from './database';
 import { EventAppenderClosedError, InvalidAppendRequestError, StreamVersionConflictError } from './event-store.errors';
 import { type EventsTable, GENESIS_HASH } from './events.table';
-import { type KeyIndexTable, upsertKeyIndexRows } from './key-index.table';
+import type { KeyIndexTable } from './key-index.table';
 
 export interface AppendOptions {
   /** key_index rows written with the events (batched across requests: the fast path). */
@@ -94,8 +94,7 @@ export class EventAppender {
       // key_index upsert) for the whole batch: a handful of round trips per batch, not per request.
       let fast: { rows: Insertable<EventsTable>[]; index: Insertable<KeyIndexTable>[]; done: typeof written } = { rows: [], index: [], done: [] };
       const flushFast = async () => {
-        if (fast.rows.length) await trx.insertInto('events').values(fast.rows).execute();
-        await upsertKeyIndexRows(trx, fast.index);
+        await writeRows(trx, fast.rows, fast.index);
         written.push(...fast.done);
         fast = { rows: [], index: [], done: [] };
       };
@@ -120,8 +119,7 @@ export class EventAppender {
         await flushFast();
         const sp = await trx.savepoint(SAVEPOINT).execute();
         try {
-          await sp.insertInto('events').values(built.rows).execute();
-          await upsertKeyIndexRows(sp, options.keyIndex ?? []);
+          await writeRows(sp, built.rows, options.keyIndex ?? []);
           await options.afterAppend(sp, built.envelopes);
           await sp.releaseSavepoint(SAVEPOINT).execute();
           written.push({ pending, envelopes: built.envelopes });
@@ -144,6 +142,38 @@ export class EventAppender {
     }
     for (const { pending, envelopes } of written) pending.resolve(envelopes);
   }
+}
+
+/**
+ * The events and their key_index rows in one statement (one round trip), each table's rows as `unnest` arrays:
+ * one parameter per column instead of one per value, so the statement's text and parameter count do not grow
+ * with the batch. With several rows for one key the last one wins (ON CONFLICT cannot touch a row twice).
+ */
+async function writeRows(trx: Transaction<Database>, rows: Insertable<EventsTable>[], index: Insertable<KeyIndexTable>[]): Promise<void> {
+  if (rows.length === 0 && index.length === 0) return;
+  const insertEvents = sql`insert into events (position, event_id, stream_id, stream_version, type, account_id, occurred_at, data, metadata, prev_hash, hash)
+    select * from unnest(${column(rows, 'position')}::int8[], ${column(rows, 'event_id')}::uuid[], ${column(rows, 'stream_id')}::text[],
+      ${column(rows, 'stream_version')}::int4[], ${column(rows, 'type')}::text[], ${column(rows, 'account_id')}::int8[],
+      ${column(rows, 'occurred_at')}::timestamptz[], ${column(rows, 'data')}::jsonb[], ${column(rows, 'metadata')}::jsonb[],
+      ${column(rows, 'prev_hash')}::text[], ${column(rows, 'hash')}::text[])`;
+  if (index.length === 0) {
+    await insertEvents.execute(trx);
+    return;
+  }
+  const latest = [...new Map(index.map((row) => [row.key_id, row])).values()];
+  const upsertIndex = sql`insert into key_index (key_id, account_id, key_type, hash, prefix, name, active, expires_at, expired, deleted, created_at, updated_at, version)
+    select * from unnest(${column(latest, 'key_id')}::int8[], ${column(latest, 'account_id')}::int8[], ${column(latest, 'key_type')}::text[],
+      ${column(latest, 'hash')}::text[], ${column(latest, 'prefix')}::text[], ${column(latest, 'name')}::text[], ${column(latest, 'active')}::bool[],
+      ${column(latest, 'expires_at')}::timestamptz[], ${column(latest, 'expired')}::bool[], ${column(latest, 'deleted')}::bool[],
+      ${column(latest, 'created_at')}::timestamptz[], ${column(latest, 'updated_at')}::timestamptz[], ${column(latest, 'version')}::int4[])
+    on conflict (key_id) do update set name = excluded.name, active = excluded.active, expires_at = excluded.expires_at,
+      expired = excluded.expired, deleted = excluded.deleted, updated_at = excluded.updated_at, version = excluded.version`;
+  // A data-modifying CTE runs to completion even though the outer statement does not read it.
+  await (rows.length === 0 ? upsertIndex : sql`with new_events as (${insertEvents}) ${upsertIndex}`).execute(trx);
+}
+
+function column<T, K extends keyof T>(rows: T[], key: K): Array<T[K] | null> {
+  return rows.map((row) => row[key] ?? null);
 }
 
 interface BatchState {
