@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createTestContext, type TestContext } from '@keys/testing';
+import { createTestContext, type TestContext, waitFor } from '@keys/testing';
 import { type Kysely, sql } from 'kysely';
 import { appendToStream } from './append';
 import type { Database } from './database';
@@ -118,6 +118,32 @@ describe('appending', () => {
     expect(await verifyChain(db)).toMatchObject({ ok: true, headPosition: a[0].position + 2 });
 
     await expect(appender.append(renameRequest(14, 0))).rejects.toBeInstanceOf(EventAppenderClosedError);
+  });
+
+  it('an EventAppender batch that waited for the append lock sees what the holder committed meanwhile', async () => {
+    // The batch takes the lock and reads head, versions and event ids in one statement; a read from a snapshot
+    // taken before the lock was granted would reuse the holder's position and miss its stream version.
+    const holder = await db.startTransaction().execute();
+    const [held] = await appendToStream(holder, renameRequest(30, 0));
+    const appender = new EventAppender(db);
+    const results = Promise.allSettled([
+      appender.append(renameRequest(30, 1)),
+      appender.append(renameRequest(31, 0)),
+      appender.append({ ...renameRequest(32, 0), events: [renamed(32, 'dup', { eventId: held.eventId })] }),
+    ]);
+    const waitingForLock = () =>
+      sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`
+        .execute(db)
+        .then((r) => r.rows[0].n === 1);
+    await waitFor(waitingForLock);
+    await holder.commit().execute();
+
+    const [after, other, duplicate] = await results;
+    await appender.close();
+    expect(after).toMatchObject({ status: 'fulfilled', value: [{ position: held.position + 1, streamVersion: 2 }] });
+    expect(other).toMatchObject({ status: 'fulfilled', value: [{ position: held.position + 2 }] });
+    expect(duplicate.status === 'rejected' && duplicate.reason).toBeInstanceOf(InvalidAppendRequestError);
+    expect(await verifyChain(db)).toMatchObject({ ok: true, headPosition: held.position + 2 });
   });
 
   it('rejects the whole batch when its COMMIT fails', async () => {

@@ -1,9 +1,9 @@
 import { type ControlledTransaction, type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import type { EventEnvelope } from '@keys/domain';
-import { type AppendRequest, type StoreHead, UUID, buildAppend, takeAppendLock, validate } from './append';
+import { type AppendRequest, type StoreHead, UUID, buildAppend, validate } from './append';
 import type { Database } from './database';
 import { EventAppenderClosedError, InvalidAppendRequestError, StreamVersionConflictError } from './event-store.errors';
-import { type EventsTable, GENESIS_HASH } from './events.table';
+import { APPEND_LOCK_KEY, type EventsTable, GENESIS_HASH } from './events.table';
 import type { KeyIndexTable } from './key-index.table';
 
 export interface AppendOptions {
@@ -85,10 +85,9 @@ export class EventAppender {
     let batch: Pending[] = [];
     const written: Array<{ pending: Pending; envelopes: EventEnvelope[] }> = [];
     try {
-      await takeAppendLock(trx);
-      // Taken only now: everything that queued while we waited for the lock joins this batch.
+      // Taken when the transaction has begun: everything that queued meanwhile joins this batch.
       batch = this.queue.splice(0, this.maxBatchSize);
-      const state = await readBatchState(trx, batch);
+      const state = await lockAndReadBatchState(trx, batch);
       let head = state.head;
       // Requests without a hook cannot fail once checked here, so their rows go out in one INSERT (and one
       // key_index upsert) for the whole batch: a handful of round trips per batch, not per request.
@@ -182,17 +181,15 @@ interface BatchState {
   eventIds: Set<string>;
 }
 
-/** Head, the batch's stream versions and already-stored event ids, in one query under the append lock. */
-async function readBatchState(trx: Transaction<Database>, batch: Pending[]): Promise<BatchState> {
+/**
+ * Takes the append lock and reads the head, the batch's stream versions and already-stored event ids: one
+ * statement (append_batch_state, migration 006), whose reads take their snapshots after the lock is granted.
+ */
+async function lockAndReadBatchState(trx: Transaction<Database>, batch: Pending[]): Promise<BatchState> {
   const streamIds = [...new Set(batch.map((p) => p.request.streamId))];
   const eventIds = batch.flatMap((p) => p.request.events.flatMap((e) => (e.eventId && UUID.test(e.eventId.toLowerCase()) ? [e.eventId.toLowerCase()] : [])));
   const { rows } = await sql<{ head_position: number | null; head_hash: string | null; isolation: string; versions: Array<[string, number]>; existing: string[] }>`
-    select (select position from events order by position desc limit 1) as head_position,
-           (select hash from events order by position desc limit 1) as head_hash,
-           current_setting('transaction_isolation') as isolation,
-           (select coalesce(json_agg(json_build_array(stream_id, v)), '[]'::json)
-              from (select stream_id, max(stream_version) as v from events where stream_id = any(${streamIds}::text[]) group by stream_id) s) as versions,
-           (select coalesce(json_agg(event_id), '[]'::json) from events where event_id = any(${eventIds}::uuid[])) as existing`.execute(trx);
+    select * from append_batch_state(${sql.lit(APPEND_LOCK_KEY)}, ${streamIds}::text[], ${eventIds}::uuid[])`.execute(trx);
   const row = rows[0];
   if (row.isolation !== 'read committed') {
     throw new InvalidAppendRequestError(`appends need a READ COMMITTED transaction, got ${row.isolation}`);

@@ -4,6 +4,7 @@ import * as idSequences from './2026-11-26-002-id-sequences';
 import * as checkpoints from './2026-11-26-003-checkpoints';
 import * as keyIndex from './2026-11-26-004-key-index';
 import * as readModels from './2026-11-26-005-read-models';
+import * as appendBatchState from './2026-11-26-006-append-batch-state';
 
 /**
  * Migrations listed by import rather than found on disk, so they work the same from ts sources
@@ -15,6 +16,7 @@ export const eventStoreMigrations: Record<string, Migration> = {
   '2026-11-26-003-checkpoints': checkpoints,
   '2026-11-26-004-key-index': keyIndex,
   '2026-11-26-005-read-models': readModels,
+  '2026-11-26-006-append-batch-state': appendBatchState,
 };
 
 export class StaticMigrationProvider implements MigrationProvider {
