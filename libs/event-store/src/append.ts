@@ -93,6 +93,9 @@ export function buildAppend(
   const rows: Insertable<EventsTable>[] = [];
   request.events.forEach((event, i) => {
     position += 1;
+    // Through JSON once, so the envelope returned equals the one read back from jsonb; the same text is stored.
+    const data = JSON.stringify(event.data);
+    const metadata = JSON.stringify(event.metadata);
     const envelope = {
       eventId: event.eventId?.toLowerCase() ?? randomUUID(),
       type: event.type,
@@ -100,9 +103,8 @@ export function buildAppend(
       streamId: request.streamId,
       streamVersion: request.expectedVersion + i + 1,
       occurredAt: new Date(event.occurredAt ?? Date.now()).toISOString(),
-      // Through JSON once, so the envelope returned equals the one read back from jsonb.
-      data: JSON.parse(JSON.stringify(event.data)),
-      metadata: JSON.parse(JSON.stringify(event.metadata)),
+      data: JSON.parse(data),
+      metadata: JSON.parse(metadata),
     } as EventEnvelope;
     const hash = computeEventHash(prevHash, { ...envelope, accountId: request.accountId });
     rows.push({
@@ -113,8 +115,8 @@ export function buildAppend(
       type: envelope.type,
       account_id: request.accountId,
       occurred_at: envelope.occurredAt,
-      data: JSON.stringify(envelope.data),
-      metadata: JSON.stringify(envelope.metadata),
+      data,
+      metadata,
       prev_hash: prevHash,
       hash,
     });
