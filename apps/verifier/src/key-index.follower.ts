@@ -2,10 +2,10 @@ import { Logger } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { AckPolicy, ConsumerEvents, DeliverPolicy, type ConsumerMessages, type JsMsg, nanos } from 'nats';
 import { type NatsHolder, allEventsSubject, decodeEnvelope } from '@keys/bus';
-import type { AppendNotifications, Database } from '@keys/event-store';
+import { type AppendNotifications, type Database, headPosition } from '@keys/event-store';
 import { counter, gauge } from '@keys/platform';
 import type { IndexableEvent, KeyIndex } from './key-index';
-import { readIndexableAfter } from './key-events.reader';
+import { decodeIndexRows, readIndexBatch } from './key-events.reader';
 
 export interface FollowerSettings {
   streamName: string;
@@ -32,6 +32,8 @@ const lagGauge = gauge({ name: 'keys_verifier_lag_events', help: 'Committed even
 const indexSize = gauge({ name: 'keys_verifier_index_size', help: 'Keys in the verifier index (deleted ones included)' });
 
 const appliedFromStore = eventsApplied.labels('store');
+/** Catch-up reads asked for at once (the verifier's pool has three connections). */
+const READS_IN_FLIGHT = 2;
 const appliedFromBus = eventsApplied.labels('jetstream');
 
 /**
@@ -126,20 +128,43 @@ export class KeyIndexFollower {
 
   private async readStoreToHead(): Promise<void> {
     const limit = this.settings.catchUpBatchSize;
-    for (;;) {
-      const batch = await readIndexableAfter(this.db, this.index.position, limit);
+    // Positions are dense (1, 2, 3, … with no holes), so batches are position ranges and the next ones can be
+    // asked for before this one arrives: Postgres (on its own cores) produces them while this one is folded.
+    const ahead: Promise<string>[] = [];
+    let after = this.index.position;
+    const readAhead = () => {
+      const read = readIndexBatch(this.db, after, limit);
+      read.catch(() => undefined); // awaited below; a failure surfaces there, not as an unhandled rejection
+      ahead.push(read);
+      after += limit;
+    };
+    readAhead();
+    let first = true;
+    while (ahead.length > 0) {
+      const text = await (ahead.shift() as Promise<string>);
       let applied = 0;
-      for (const event of batch) {
-        const outcome = this.index.apply(event);
+      const batch = decodeIndexRows(text, (row) => {
+        const outcome = this.index.applyRow(row);
         if (outcome === 'applied') applied++;
-        else if (outcome === 'gap') throw new Error(`event store gap after position ${this.index.position} (next read ${event.position})`);
-      }
+        else if (outcome === 'gap') throw new Error(`event store gap after position ${this.index.position} (next read ${row.position})`);
+      });
       if (applied > 0) appliedFromStore.inc(applied);
-      if (batch.length > 0) this.head = Math.max(this.head, batch[batch.length - 1].position);
+      if (batch.last > 0) this.head = Math.max(this.head, batch.last);
       this.publishGauges();
-      if (batch.length < limit) return;
+      if (batch.rows === limit) {
+        while (ahead.length < READS_IN_FLIGHT) readAhead();
+        if (first) {
+          // A long catch-up: size the index once for what is left (keys <= events) instead of growing it step by step.
+          first = false;
+          this.index.reserve((await headPosition(this.db)) - this.index.position);
+        }
+      } else {
+        // The head: a range further on may already hold events committed since, which must not be applied
+        // before the ones this read missed. The next sync reads them in order.
+        ahead.length = 0;
+      }
       // Let verification requests and bus messages in between large catch-up batches.
-      await new Promise((resolve) => setImmediate(resolve));
+      if (ahead.length > 0) await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

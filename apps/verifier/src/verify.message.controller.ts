@@ -4,7 +4,7 @@ import { VERIFIER_QUEUE_GROUP, verifySubject } from '@keys/bus';
 import { type Verdict, type VerifyCode, VERIFY_STATUS, judgeKey, refusal } from '@keys/domain';
 import { parseKey } from '@keys/key-material';
 import { counter, histogram } from '@keys/platform';
-import { type KeyIndex, indexDigestOfKey } from './key-index';
+import type { KeyIndex } from './key-index';
 import { encodeVerdict, parseVerifyRequest } from './verify-request';
 
 const verifications = counter({ name: 'keys_verifications_total', help: 'Verification requests answered, by code', labelNames: ['code'] });
@@ -61,7 +61,7 @@ export class VerifyMessageController {
     if (!request) return BAD_REQUEST;
     const parsed = parseKey(request.key);
     if (!parsed.ok) return MALFORMED;
-    return judgeKey(this.index.lookup(indexDigestOfKey(parsed.key)), request.scope, Date.now());
+    return judgeKey(this.index.lookup(parsed.key), request.scope, Date.now());
   }
 
   private onMessage(err: NatsError | null, msg: Msg): void {
