@@ -4,7 +4,7 @@ import type { DomainEvent, EventEnvelope, EventMetadata } from '@keys/domain';
 import type { Database } from './database';
 import { InvalidAppendRequestError, StreamVersionConflictError } from './event-store.errors';
 import { APPEND_LOCK_KEY, type EventsTable, GENESIS_HASH } from './events.table';
-import { computeEventHash } from './hash-chain';
+import { type EventHashTemplate, eventHashTemplate, hashFromTemplate } from './hash-chain';
 
 /** One event to append; eventId and occurredAt are generated when left out. */
 export type NewEvent = DomainEvent & { eventId?: string; metadata: EventMetadata; occurredAt?: string };
@@ -79,50 +79,87 @@ export interface StoreHead {
   hash: string;
 }
 
+/** One event of a request with everything that does not depend on its position worked out. */
+interface PreparedEvent {
+  eventId: string;
+  type: string;
+  streamVersion: number;
+  occurredAt: string;
+  /** The JSON text stored, and its parse: the envelope returned equals the one read back from jsonb. */
+  dataJson: string;
+  metadataJson: string;
+  data: unknown;
+  metadata: unknown;
+  hash: EventHashTemplate;
+}
+
+export interface PreparedAppend {
+  request: AppendRequest;
+  events: PreparedEvent[];
+}
+
+/**
+ * The part of buildAppend that does not depend on the store's head (no I/O, no position): serializing, ids, times
+ * and the canonical JSON for the hash. The group-commit appender runs it when a request arrives, outside the append
+ * lock, so the lock is held only for putting in positions and hashing. Expects a validated request.
+ */
+export function prepareAppend(request: AppendRequest): PreparedAppend {
+  const events = request.events.map((event, i): PreparedEvent => {
+    const dataJson = JSON.stringify(event.data);
+    const metadataJson = JSON.stringify(event.metadata);
+    const eventId = event.eventId?.toLowerCase() ?? randomUUID();
+    const streamVersion = request.expectedVersion + i + 1;
+    const occurredAt = new Date(event.occurredAt ?? Date.now()).toISOString();
+    const data = JSON.parse(dataJson) as unknown;
+    const metadata = JSON.parse(metadataJson) as EventMetadata;
+    const hash = eventHashTemplate({ eventId, type: event.type, streamId: request.streamId, streamVersion, occurredAt, data, metadata, accountId: request.accountId } as Omit<EventEnvelope, 'position'>);
+    return { eventId, type: event.type, streamVersion, occurredAt, dataJson, metadataJson, data, metadata, hash };
+  });
+  return { request, events };
+}
+
 /**
  * Positions, hashes and rows for one request appended after `head` (no I/O). The caller holds the append
  * lock and has checked the stream version.
  */
 export function buildAppend(
-  request: AppendRequest,
+  request: AppendRequest | PreparedAppend,
   head: StoreHead,
 ): { rows: Insertable<EventsTable>[]; envelopes: EventEnvelope[]; head: StoreHead } {
+  const prepared = 'request' in request ? request : prepareAppend(request);
+  const { streamId, accountId } = prepared.request;
   let position = head.position;
   let prevHash = head.hash;
   const envelopes: EventEnvelope[] = [];
   const rows: Insertable<EventsTable>[] = [];
-  request.events.forEach((event, i) => {
+  for (const event of prepared.events) {
     position += 1;
-    // Through JSON once, so the envelope returned equals the one read back from jsonb; the same text is stored.
-    const data = JSON.stringify(event.data);
-    const metadata = JSON.stringify(event.metadata);
-    const envelope = {
-      eventId: event.eventId?.toLowerCase() ?? randomUUID(),
-      type: event.type,
-      position,
-      streamId: request.streamId,
-      streamVersion: request.expectedVersion + i + 1,
-      occurredAt: new Date(event.occurredAt ?? Date.now()).toISOString(),
-      data: JSON.parse(data),
-      metadata: JSON.parse(metadata),
-    } as EventEnvelope;
-    const hash = computeEventHash(prevHash, { ...envelope, accountId: request.accountId });
+    const hash = hashFromTemplate(prevHash, event.hash, position);
     rows.push({
       position,
-      event_id: envelope.eventId,
-      stream_id: envelope.streamId,
-      stream_version: envelope.streamVersion,
-      type: envelope.type,
-      account_id: request.accountId,
-      occurred_at: envelope.occurredAt,
-      data,
-      metadata,
+      event_id: event.eventId,
+      stream_id: streamId,
+      stream_version: event.streamVersion,
+      type: event.type,
+      account_id: accountId,
+      occurred_at: event.occurredAt,
+      data: event.dataJson,
+      metadata: event.metadataJson,
       prev_hash: prevHash,
       hash,
     });
-    envelopes.push(envelope);
+    envelopes.push({
+      eventId: event.eventId,
+      type: event.type,
+      position,
+      streamId,
+      streamVersion: event.streamVersion,
+      occurredAt: event.occurredAt,
+      data: event.data,
+      metadata: event.metadata,
+    } as EventEnvelope);
     prevHash = hash;
-  });
+  }
   return { rows, envelopes, head: { position, hash: prevHash } };
 }
 

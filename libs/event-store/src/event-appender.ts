@@ -1,6 +1,6 @@
 import { type ControlledTransaction, type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import type { EventEnvelope } from '@keys/domain';
-import { type AppendRequest, type StoreHead, UUID, buildAppend, validate } from './append';
+import { type AppendRequest, type PreparedAppend, type StoreHead, UUID, buildAppend, prepareAppend, validate } from './append';
 import type { Database } from './database';
 import { EventAppenderClosedError, InvalidAppendRequestError, StreamVersionConflictError } from './event-store.errors';
 import { APPEND_LOCK_KEY, type EventsTable, GENESIS_HASH } from './events.table';
@@ -23,6 +23,7 @@ export interface EventAppenderOptions {
 
 interface Pending {
   request: AppendRequest;
+  prepared: PreparedAppend;
   options: AppendOptions | undefined;
   resolve(envelopes: EventEnvelope[]): void;
   reject(error: unknown): void;
@@ -50,8 +51,16 @@ export class EventAppender {
 
   append(request: AppendRequest, options?: AppendOptions): Promise<EventEnvelope[]> {
     if (this.closed) return Promise.reject(new EventAppenderClosedError());
+    let prepared: PreparedAppend;
+    try {
+      validate(request);
+      // Everything that does not need the head, done now while an earlier batch holds the append lock.
+      prepared = prepareAppend(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise<EventEnvelope[]>((resolve, reject) => {
-      this.queue.push({ request, options, resolve, reject });
+      this.queue.push({ request, prepared, options, resolve, reject });
       this.startFlushing();
     });
   }
@@ -105,7 +114,7 @@ export class EventAppender {
           pending.reject(error);
           continue;
         }
-        const built = buildAppend(request, head);
+        const built = buildAppend(pending.prepared, head);
         if (!options?.afterAppend) {
           fast.rows.push(...built.rows);
           fast.index.push(...(options?.keyIndex ?? []));
@@ -202,7 +211,6 @@ async function lockAndReadBatchState(trx: Transaction<Database>, batch: Pending[
 }
 
 function check(request: AppendRequest, state: BatchState): void {
-  validate(request);
   const actual = state.versions.get(request.streamId) ?? 0;
   if (actual !== request.expectedVersion) throw new StreamVersionConflictError(request.streamId, request.expectedVersion, actual);
   const ids = request.events.flatMap((e) => (e.eventId ? [e.eventId.toLowerCase()] : []));

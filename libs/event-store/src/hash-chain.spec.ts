@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@keys/domain';
-import { canonicalJson, computeEventHash } from './hash-chain';
+import { canonicalJson, computeEventHash, eventHashTemplate, hashFromTemplate } from './hash-chain';
 
 const envelope = {
   eventId: '6f1c1d8e-3c1b-4f57-9a4e-0d2f7d1e5b10',
@@ -47,5 +47,21 @@ describe('the account id', () => {
     } as const;
     const genesis = '0'.repeat(64);
     expect(computeEventHash(genesis, { ...envelope, accountId: 1 } as never)).not.toBe(computeEventHash(genesis, { ...envelope, accountId: 2 } as never));
+  });
+});
+
+describe('the hash template the appender prepares before it knows the position', () => {
+  it('gives computeEventHash exactly, with or without an account, whatever the data', () => {
+    const prev = 'a'.repeat(64);
+    const variants = [
+      { ...envelope, accountId: 7 },
+      { ...envelope, accountId: null },
+      envelope,
+      { ...envelope, position: 1_234_567_890_123, data: { z: [1, { b: 'ü"\\', a: null }], position: 'not the position', '': -0 } },
+    ] as Array<EventEnvelope & { accountId?: number | null }>;
+    for (const variant of variants) {
+      const { position, ...rest } = variant;
+      expect(hashFromTemplate(prev, eventHashTemplate(rest), position)).toBe(computeEventHash(prev, variant));
+    }
   });
 });

@@ -54,3 +54,27 @@ export function computeEventHash(prevHash: string, envelope: EventEnvelope & { a
   });
   return createHash('sha256').update(`${prevHash}\n${content}`).digest('hex');
 }
+
+/** computeEventHash's content around the position, which is known only once the append lock is held. */
+export interface EventHashTemplate {
+  before: string;
+  after: string;
+}
+
+/**
+ * The canonical JSON of everything computeEventHash covers except the position: the appender prepares it before it
+ * takes the append lock, so under the lock only the position is put in and hashed (hashFromTemplate). Written out
+ * rather than sorted at run time (it runs for every append): canonicalJson's key order, with every member present
+ * as in an envelope; hash-chain.spec checks it against computeEventHash.
+ */
+export function eventHashTemplate(envelope: Omit<EventEnvelope, 'position'> & { accountId?: number | null }): EventHashTemplate {
+  return {
+    before: `{"accountId":${canonicalJson(envelope.accountId ?? null)},"data":${canonicalJson(envelope.data)},"eventId":${canonicalJson(envelope.eventId)},"metadata":${canonicalJson(envelope.metadata)},"occurredAt":${canonicalJson(envelope.occurredAt)},"position":`,
+    after: `,"streamId":${canonicalJson(envelope.streamId)},"streamVersion":${canonicalJson(envelope.streamVersion)},"type":${canonicalJson(envelope.type)}}`,
+  };
+}
+
+/** Equals computeEventHash(prevHash, envelope) for the envelope the template was made from, at `position`. */
+export function hashFromTemplate(prevHash: string, template: EventHashTemplate, position: number): string {
+  return createHash('sha256').update(`${prevHash}\n${template.before}${canonicalJson(position)}${template.after}`).digest('hex');
+}
