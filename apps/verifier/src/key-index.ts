@@ -40,7 +40,7 @@ const INITIAL_CAPACITY = 1024;
 const MAX_CACHED_ANSWERS = 100_000;
 
 /** SHA-256 of a presented key, the index's lookup key (one-shot `crypto.hash`: no Hash object per request). */
-export function digestOfKey(key: string): Buffer {
+export function digestOfKey(key: string): Uint8Array {
   return hash('sha256', key, 'buffer');
 }
 

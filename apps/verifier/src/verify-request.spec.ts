@@ -9,6 +9,26 @@ describe('parseVerifyRequest', () => {
     expect(parseVerifyRequest(bytes('{"scope":"billing","key":""}'))).toEqual({ key: '', scope: 'billing' });
   });
 
+  it('reads the canonical layout exactly as JSON.parse would, and every variation of it too', () => {
+    const key = 'ms-lMx8j2p5Vd5a7VHLQGitlOQZuzpksKg1m2jQJFM6nMT2mKPT0';
+    for (const text of [
+      `{"key":"${key}","scope":"proxy"}`,
+      `{"key":"${key}","scope":"billing"}`,
+      `{"key":"","scope":"proxy"}`,
+      `{"key":"ms-a\\b","scope":"proxy"}`,
+      `{"key":"ms-\u0041","scope":"proxy"}`,
+      `{"key":"ms-é","scope":"proxy"}`,
+      `{"key": "${key}", "scope": "proxy"}`,
+      `{"key":"${key}","scope":"proxy"} `,
+    ]) {
+      const parsed = JSON.parse(text) as { key: string; scope: string };
+      expect(parseVerifyRequest(bytes(text))).toEqual({ key: parsed.key, scope: parsed.scope });
+    }
+    for (const text of [`{"key":"${key}","scope":"proxy"}x`, `{"key":"${key}","scope":"proxy","key":1}`, `{"key":"${key}","scope":"proxies"}`, `{"key":"${key}`]) {
+      expect(parseVerifyRequest(bytes(text))).toBeNull();
+    }
+  });
+
   it.each<[string, Uint8Array | null | undefined]>([
     ['no data', undefined],
     ['null data', null],

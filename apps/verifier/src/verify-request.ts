@@ -17,6 +17,42 @@ const encoder = new TextEncoder();
  */
 export function parseVerifyRequest(data: Uint8Array | null | undefined): VerifyRequest | null {
   if (!data || data.length === 0 || data.length > MAX_REQUEST_BYTES) return null;
+  return parseCanonical(data) ?? parseJson(data);
+}
+
+const ascii = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const KEY_OPENING = ascii('{"key":"');
+const PROXY_CLOSING = ascii('","scope":"proxy"}');
+const BILLING_CLOSING = ascii('","scope":"billing"}');
+
+/**
+ * The request exactly as clients (libs/auth, JSON.stringify of {key, scope}) write it, read without decoding
+ * or JSON.parse: `{"key":"…","scope":"proxy"|"billing"}` with a key of printable ASCII other than `"` and `\`,
+ * for which JSON.parse would give the same two fields. Anything else (other order, spaces, escapes, non-ASCII)
+ * is undefined here and goes through parseJson.
+ */
+function parseCanonical(data: Uint8Array): VerifyRequest | undefined {
+  if (!startsWith(data, KEY_OPENING, 0)) return undefined;
+  let end = KEY_OPENING.length;
+  for (; end < data.length; end++) {
+    const c = data[end];
+    if (c === 0x22) break;
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return undefined;
+  }
+  let scope: KeyType;
+  if (data.length - end === PROXY_CLOSING.length && startsWith(data, PROXY_CLOSING, end)) scope = 'proxy';
+  else if (data.length - end === BILLING_CLOSING.length && startsWith(data, BILLING_CLOSING, end)) scope = 'billing';
+  else return undefined;
+  return { key: String.fromCharCode.apply(null, data.subarray(KEY_OPENING.length, end) as unknown as number[]), scope };
+}
+
+function startsWith(data: Uint8Array, expected: Uint8Array, at: number): boolean {
+  if (data.length - at < expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (data[at + i] !== expected[i]) return false;
+  return true;
+}
+
+function parseJson(data: Uint8Array): VerifyRequest | null {
   let value: unknown;
   try {
     value = JSON.parse(decoder.decode(data));

@@ -4,7 +4,7 @@ import { VERIFIER_QUEUE_GROUP, verifySubject } from '@keys/bus';
 import { type Verdict, type VerifyCode, VERIFY_STATUS, judgeKey, refusal } from '@keys/domain';
 import { parseKey } from '@keys/key-material';
 import { counter, histogram } from '@keys/platform';
-import type { KeyIndex } from './key-index';
+import { type KeyIndex, digestOfKey } from './key-index';
 import { encodeVerdict, parseVerifyRequest } from './verify-request';
 
 const verifications = counter({ name: 'keys_verifications_total', help: 'Verification requests answered, by code', labelNames: ['code'] });
@@ -16,13 +16,21 @@ const duration = histogram({
 // Bound once: labelling per request would hash the label set every time.
 const byCode = Object.fromEntries(Object.keys(VERIFY_STATUS).map((code) => [code, verifications.labels(code)])) as Record<VerifyCode, ReturnType<typeof verifications.labels>>;
 
-const BAD_REQUEST = refusal('BAD_REQUEST');
-const MALFORMED = refusal('MALFORMED');
+interface Answer {
+  verdict: Verdict;
+  bytes: Uint8Array;
+}
+
+const answerOf = (verdict: Verdict): Answer => ({ verdict, bytes: encodeVerdict(verdict) });
+const BAD_REQUEST = answerOf(refusal('BAD_REQUEST'));
+const MALFORMED = answerOf(refusal('MALFORMED'));
+const NOT_FOUND = answerOf(refusal('NOT_FOUND'));
 
 /**
  * Answers `<prefix>.verify` (DESIGN §5) from the in-memory index. A raw core subscription rather than
- * @nestjs/microservices: this is the hot path, and per request it does only parse, hash, one Map lookup,
- * judge and encode. Every request gets an answer; nothing thrown here can stop the subscription.
+ * @nestjs/microservices: this is the hot path, and per request it does only parse, hash, one table lookup,
+ * judge and (for a key not asked about since its last change) encode. Every request gets an answer; nothing
+ * thrown here can stop the subscription.
  * The key is never logged.
  */
 export class VerifyMessageController {
@@ -57,11 +65,28 @@ export class VerifyMessageController {
 
   /** The verdict for one request's bytes (exposed for tests and benchmarks). */
   answer(data: Uint8Array): Verdict {
+    return this.respond(data).verdict;
+  }
+
+  /**
+   * The verdict and its encoded answer. The verdict is always `judgeKey`'s, at the time of the request;
+   * only the encoding of a VALID answer is reused, per key, until the next event for that key.
+   */
+  private respond(data: Uint8Array): Answer {
     const request = parseVerifyRequest(data);
     if (!request) return BAD_REQUEST;
     const parsed = parseKey(request.key);
     if (!parsed.ok) return MALFORMED;
-    return judgeKey(this.index.lookup(parsed.key), request.scope, Date.now());
+    const slot = this.index.slotOf(digestOfKey(parsed.key));
+    if (slot < 0) return NOT_FOUND;
+    const verdict = judgeKey(this.index.keyAt(slot, parsed.prefix), request.scope, Date.now());
+    if (!verdict.valid) return { verdict, bytes: encodeVerdict(verdict) };
+    let bytes = this.index.cachedAnswer(slot);
+    if (!bytes) {
+      bytes = encodeVerdict(verdict);
+      this.index.cacheAnswer(slot, bytes);
+    }
+    return { verdict, bytes };
   }
 
   private onMessage(err: NatsError | null, msg: Msg): void {
@@ -69,22 +94,22 @@ export class VerifyMessageController {
       this.logger.warn(`verify subscription error: ${err.message}`);
       return;
     }
-    const started = process.hrtime.bigint();
-    let verdict: Verdict;
+    const started = performance.now();
+    let answer: Answer;
     try {
-      verdict = this.answer(msg.data);
+      answer = this.respond(msg.data);
     } catch (error) {
       // Not expected; answer rather than leave the caller waiting for a timeout.
       this.logger.error(`verify failed: ${(error as Error).message}`);
-      verdict = BAD_REQUEST;
+      answer = BAD_REQUEST;
     }
     try {
-      msg.respond(encodeVerdict(verdict));
+      msg.respond(answer.bytes);
     } catch (error) {
       this.logger.warn(`could not answer a verify request: ${(error as Error).message}`);
     }
     this.answered++;
-    byCode[verdict.code].inc();
-    duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    byCode[answer.verdict.code].inc();
+    duration.observe((performance.now() - started) / 1000);
   }
 }

@@ -1,0 +1,74 @@
+import type { Msg, NatsConnection } from 'nats';
+import { generateKey } from '@keys/key-material';
+import { type IndexableEvent, KeyIndex } from './key-index';
+import { VerifyMessageController } from './verify.message.controller';
+
+/** Drives the controller through its subscription callback, as NATS would, and returns the answer bytes as JSON. */
+function harness() {
+  const index = new KeyIndex();
+  const controller = new VerifyMessageController(index, 'test.keys.v1');
+  let callback!: (err: null, msg: Msg) => void;
+  const nc = {
+    subscribe: (_subject: string, options: { callback: typeof callback }) => {
+      callback = options.callback;
+      return { isClosed: () => false };
+    },
+  } as unknown as NatsConnection;
+  controller.listen(nc);
+  const ask = (key: string, scope = 'proxy'): unknown => {
+    let answer: Uint8Array | undefined;
+    const msg = { data: new TextEncoder().encode(JSON.stringify({ key, scope })), respond: (bytes: Uint8Array) => ((answer = bytes), true) } as unknown as Msg;
+    callback(null, msg);
+    if (!answer) throw new Error('no answer');
+    return JSON.parse(new TextDecoder().decode(answer));
+  };
+  return { index, ask };
+}
+
+describe('VerifyMessageController answers', () => {
+  it('never serves a stale VALID answer: each change to the key shows in the next answer', () => {
+    const { index, ask } = harness();
+    const material = generateKey('proxy');
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
+    const events: IndexableEvent[] = [
+      { position: 1, type: 'KeyCreated', data: { keyId: 5, accountId: 2, keyType: 'proxy', name: 'First', prefix: material.prefix, hash: material.hash, expiresAt: null } },
+    ];
+    events.forEach((e) => index.apply(e));
+    const identity = { id: 5, accountId: 2, type: 'proxy', prefix: material.key.slice(0, 8) };
+    expect(ask(material.key)).toEqual({ valid: true, code: 'VALID', status: 200, key: { ...identity, name: 'First', expiresAt: null } });
+    expect(ask(material.key)).toEqual({ valid: true, code: 'VALID', status: 200, key: { ...identity, name: 'First', expiresAt: null } });
+    index.apply({ position: 2, type: 'KeyRenamed', data: { keyId: 5, name: 'Second' } });
+    expect(ask(material.key)).toEqual({ valid: true, code: 'VALID', status: 200, key: { ...identity, name: 'Second', expiresAt: null } });
+    index.apply({ position: 3, type: 'KeyExpirySet', data: { keyId: 5, expiresAt } });
+    expect(ask(material.key)).toEqual({ valid: true, code: 'VALID', status: 200, key: { ...identity, name: 'Second', expiresAt } });
+    expect(ask(material.key, 'billing')).toEqual({ valid: false, code: 'WRONG_TYPE', status: 403 });
+    index.apply({ position: 4, type: 'KeyDeactivated', data: { keyId: 5 } });
+    expect(ask(material.key)).toEqual({ valid: false, code: 'INACTIVE', status: 403 });
+    index.apply({ position: 5, type: 'KeyReactivated', data: { keyId: 5 } });
+    expect(ask(material.key)).toEqual({ valid: true, code: 'VALID', status: 200, key: { ...identity, name: 'Second', expiresAt } });
+    index.apply({ position: 6, type: 'KeyDeleted', data: { keyId: 5 } });
+    expect(ask(material.key)).toEqual({ valid: false, code: 'DELETED', status: 401 });
+  });
+
+  it('judges expiry at request time even when the VALID answer is cached', () => {
+    const { index, ask } = harness();
+    const material = generateKey('proxy');
+    const expiresAt = new Date(Date.now() + 300).toISOString();
+    index.apply({ position: 1, type: 'KeyCreated', data: { keyId: 1, accountId: 1, keyType: 'proxy', name: 'k', prefix: material.prefix, hash: material.hash, expiresAt } });
+    expect(ask(material.key)).toMatchObject({ code: 'VALID' });
+    const realNow = Date.now;
+    try {
+      Date.now = () => Date.parse(expiresAt);
+      expect(ask(material.key)).toEqual({ valid: false, code: 'EXPIRED', status: 401 });
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it('answers NOT_FOUND, MALFORMED and BAD_REQUEST', () => {
+    const { ask } = harness();
+    expect(ask(generateKey('proxy').key)).toEqual({ valid: false, code: 'NOT_FOUND', status: 401 });
+    expect(ask('ms-nope')).toEqual({ valid: false, code: 'MALFORMED', status: 401 });
+    expect(ask(generateKey('proxy').key, 'other')).toEqual({ valid: false, code: 'BAD_REQUEST', status: 400 });
+  });
+});
