@@ -5,6 +5,7 @@ import { type NatsHolder, allEventsSubject, decodeEnvelope } from '@keys/bus';
 import { type AppendNotifications, type Database, headPosition } from '@keys/event-store';
 import { counter, gauge } from '@keys/platform';
 import type { IndexableEvent, KeyIndex } from './key-index';
+import { collectGarbage } from './collect-garbage';
 import { decodeIndexRows, readIndexBatch } from './key-events.reader';
 
 export interface FollowerSettings {
@@ -32,8 +33,10 @@ const lagGauge = gauge({ name: 'keys_verifier_lag_events', help: 'Committed even
 const indexSize = gauge({ name: 'keys_verifier_index_size', help: 'Keys in the verifier index (deleted ones included)' });
 
 const appliedFromStore = eventsApplied.labels('store');
-/** Catch-up reads asked for at once (the verifier's pool has three connections). */
-const READS_IN_FLIGHT = 2;
+/** Catch-up reads asked for at once: the verifier's pool has three connections, used for nothing else. */
+const READS_IN_FLIGHT = 3;
+/** Events read from the store between full garbage collections during a long catch-up (see collectGarbage). */
+const EVENTS_PER_COLLECTION = 100_000;
 const appliedFromBus = eventsApplied.labels('jetstream');
 
 /**
@@ -140,6 +143,7 @@ export class KeyIndexFollower {
     };
     readAhead();
     let first = true;
+    let sinceCollection = 0;
     while (ahead.length > 0) {
       const text = await (ahead.shift() as Promise<string>);
       let applied = 0;
@@ -151,6 +155,11 @@ export class KeyIndexFollower {
       if (applied > 0) appliedFromStore.inc(applied);
       if (batch.last > 0) this.head = Math.max(this.head, batch.last);
       this.publishGauges();
+      sinceCollection += batch.rows;
+      if (sinceCollection >= EVENTS_PER_COLLECTION) {
+        sinceCollection = 0;
+        collectGarbage();
+      }
       if (batch.rows === limit) {
         while (ahead.length < READS_IN_FLIGHT) readAhead();
         if (first) {

@@ -36,6 +36,8 @@ const DELETED = 8;
 /** The key has an expiresAt (kept in `expiries`). */
 const EXPIRES = 16;
 const INITIAL_CAPACITY = 1024;
+/** Room reserved per key for its name when sizing for a catch-up (names grow the buffer further if longer). */
+const TYPICAL_NAME_BYTES = 16;
 /** Encoded answers kept per index; a bound so that verifying every key once cannot grow memory without end. */
 const MAX_CACHED_ANSWERS = 100_000;
 
@@ -153,6 +155,7 @@ export class KeyIndex {
   /** Makes room for `keys` more keys at once (a hint: the index grows by itself anyway). */
   reserve(keys: number): void {
     if (this.count + keys > this.capacity) this.grow(this.count + keys);
+    this.reserveNameBytes(keys * TYPICAL_NAME_BYTES);
   }
 
   /** Applies the event only when it is the next position; idempotent for anything already applied. */
@@ -255,16 +258,18 @@ export class KeyIndex {
 
   private setName(slot: number, name: string): void {
     // At most 3 bytes per UTF-16 unit; making room first lets one write() both encode and measure.
-    const room = name.length * 3;
-    if (this.nameBytesUsed + room > this.nameBytes.length) {
-      const bigger = Buffer.alloc(Math.max(this.nameBytes.length * 2, this.nameBytesUsed + room));
-      this.nameBytes.copy(bigger, 0, 0, this.nameBytesUsed);
-      this.nameBytes = bigger;
-    }
+    this.reserveNameBytes(name.length * 3);
     const written = this.nameBytes.write(name, this.nameBytesUsed, 'utf8');
     this.nameOffsets[slot] = this.nameBytesUsed;
     this.nameLengths[slot] = written;
     this.nameBytesUsed += written;
+  }
+
+  private reserveNameBytes(room: number): void {
+    if (this.nameBytesUsed + room <= this.nameBytes.length) return;
+    const bigger = Buffer.alloc(Math.max(this.nameBytes.length * 2, this.nameBytesUsed + room));
+    this.nameBytes.copy(bigger, 0, 0, this.nameBytesUsed);
+    this.nameBytes = bigger;
   }
 
   private setExpiry(slot: number, expiresAt: string | null): void {
