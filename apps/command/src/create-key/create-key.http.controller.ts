@@ -1,7 +1,6 @@
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { Caller, KeyAuthGuard, RequireKey } from '@keys/auth';
+import { Caller } from '@keys/auth';
 import type { VerifiedKeyIdentity } from '@keys/domain';
 import { KeyCommandService } from '@keys/key-service';
 import { toApiError } from '../http/domain-error.mapper';
@@ -10,12 +9,9 @@ import { keyTypeOfPath } from '../http/key-route';
 import { POSITION_HEADER, toKeyView } from '../http/key.view';
 import { requestContext } from '../http/request-context.factory';
 import { CreateKeyDto } from './create-key.dto';
+import { BillingApiController } from '../http/billing-api.decorator';
 
-@Controller()
-@ApiBearerAuth()
-@ApiTags('keys')
-@RequireKey('billing')
-@UseGuards(KeyAuthGuard)
+@BillingApiController()
 export class CreateKeyHttpController {
   constructor(private readonly keys: KeyCommandService) {}
 

@@ -1,7 +1,6 @@
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Controller, Delete, Param, Req, Res, UseGuards } from '@nestjs/common';
+import { Delete, Param, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { Caller, KeyAuthGuard, RequireKey } from '@keys/auth';
+import { Caller } from '@keys/auth';
 import type { VerifiedKeyIdentity } from '@keys/domain';
 import { KeyCommandService } from '@keys/key-service';
 import { toApiError } from '../http/domain-error.mapper';
@@ -9,12 +8,9 @@ import { KeyIdPipe } from '../http/key-id.pipe';
 import { keyTypeOfPath } from '../http/key-route';
 import { POSITION_HEADER } from '../http/key.view';
 import { requestContext } from '../http/request-context.factory';
+import { BillingApiController } from '../http/billing-api.decorator';
 
-@Controller()
-@ApiBearerAuth()
-@ApiTags('keys')
-@RequireKey('billing')
-@UseGuards(KeyAuthGuard)
+@BillingApiController()
 export class DeleteKeyHttpController {
   constructor(private readonly keys: KeyCommandService) {}
 

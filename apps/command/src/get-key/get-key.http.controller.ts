@@ -1,19 +1,15 @@
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Controller, Get, Param, Req, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Get, Param, Req, UseInterceptors } from '@nestjs/common';
 import type { Request } from 'express';
-import { Caller, KeyAuthGuard, RequireKey } from '@keys/auth';
+import { Caller } from '@keys/auth';
 import type { VerifiedKeyIdentity } from '@keys/domain';
 import { ApiError } from '@keys/platform';
 import { type KeyReadView, ReadModelReader } from '@keys/read-models';
 import { KeyIdPipe } from '../http/key-id.pipe';
 import { keyTypeOfPath } from '../http/key-route';
 import { ReadYourWritesInterceptor } from '../http/read-your-writes.interceptor';
+import { BillingApiController } from '../http/billing-api.decorator';
 
-@Controller()
-@ApiBearerAuth()
-@ApiTags('keys')
-@RequireKey('billing')
-@UseGuards(KeyAuthGuard)
+@BillingApiController()
 @UseInterceptors(ReadYourWritesInterceptor)
 export class GetKeyHttpController {
   constructor(private readonly readModels: ReadModelReader) {}

@@ -1,7 +1,6 @@
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Body, Controller, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { Caller, KeyAuthGuard, RequireKey } from '@keys/auth';
+import { Caller } from '@keys/auth';
 import type { VerifiedKeyIdentity } from '@keys/domain';
 import { KeyCommandService } from '@keys/key-service';
 import { toApiError } from '../http/domain-error.mapper';
@@ -10,14 +9,11 @@ import { keyTypeOfPath } from '../http/key-route';
 import { POSITION_HEADER, toKeyView } from '../http/key.view';
 import { requestContext } from '../http/request-context.factory';
 import { RollKeyDto } from './roll-key.dto';
+import { BillingApiController } from '../http/billing-api.decorator';
 
 export const DEFAULT_ROLL_OVERLAP_SECONDS = 24 * 60 * 60;
 
-@Controller()
-@ApiBearerAuth()
-@ApiTags('keys')
-@RequireKey('billing')
-@UseGuards(KeyAuthGuard)
+@BillingApiController()
 export class RollKeyHttpController {
   constructor(private readonly keys: KeyCommandService) {}
 

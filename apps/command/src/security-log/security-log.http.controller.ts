@@ -1,18 +1,14 @@
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Controller, Get, Query, UseGuards, UseInterceptors } from '@nestjs/common';
-import { Caller, KeyAuthGuard, RequireKey } from '@keys/auth';
+import { Get, Query, UseInterceptors } from '@nestjs/common';
+import { Caller } from '@keys/auth';
 import type { VerifiedKeyIdentity } from '@keys/domain';
 import { ApiError } from '@keys/platform';
 import { ReadModelReader, type SecurityLogView } from '@keys/read-models';
 import { ReadYourWritesInterceptor } from '../http/read-your-writes.interceptor';
+import { BillingApiController } from '../http/billing-api.decorator';
 
 export const SECURITY_LOG_MAX_LIMIT = 50;
 
-@Controller()
-@ApiBearerAuth()
-@ApiTags('keys')
-@RequireKey('billing')
-@UseGuards(KeyAuthGuard)
+@BillingApiController()
 @UseInterceptors(ReadYourWritesInterceptor)
 export class SecurityLogHttpController {
   constructor(private readonly readModels: ReadModelReader) {}
