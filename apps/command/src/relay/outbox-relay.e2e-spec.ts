@@ -30,6 +30,16 @@ describe('outbox relay', () => {
     nc = await connect({ servers: ctx.natsUrl });
     store = await openKeyService(ctx);
   });
+  /** The stream's messages once it holds at least `count` of them. */
+  const waitForPublished = (count: number) =>
+    waitFor(
+      async () => {
+        const all = await streamEnvelopes(nc, ctx.streamName);
+        return all.length >= count ? all : null;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+
   afterAll(async () => {
     for (const app of running) await app.close().catch(() => undefined);
     await store?.close();
@@ -58,13 +68,7 @@ describe('outbox relay', () => {
     await proxy.restore();
     const head = await headPosition(store.db as never);
     expect(head).toBe(102);
-    const published = await waitFor(
-      async () => {
-        const all = await streamEnvelopes(nc, ctx.streamName);
-        return all.length >= head ? all : null;
-      },
-      { timeoutMs: 20_000, intervalMs: 200 },
-    );
+    const published = await waitForPublished(head);
     expect(published.map((m) => m.envelope.position)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
     for (const m of published) {
       expect(m.msgId).toBe(m.envelope.eventId);
@@ -93,13 +97,7 @@ describe('outbox relay', () => {
     await apiClient(follower.baseUrl, billingKey.key).post('/api/keys', { name: 'after handover' });
 
     const head = await headPosition(store.db as never);
-    const published = await waitFor(
-      async () => {
-        const all = await streamEnvelopes(nc, ctx.streamName);
-        return all.length >= head ? all : null;
-      },
-      { timeoutMs: 20_000, intervalMs: 200 },
-    );
+    const published = await waitForPublished(head);
     expect(published.map((m) => m.envelope.position)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
     expect(follower.app.get(OutboxRelay).isLeader).toBe(true);
   });
