@@ -15,7 +15,7 @@ export async function httpCreateThroughput(env: BenchEnv, baseline: number, conc
   const shared = { DATABASE_URL: env.databaseUrl, NATS_URL: env.natsUrl, KEYS_STREAM: env.streamName, KEYS_SUBJECT_PREFIX: env.subjectPrefix };
   // The system as deployed: the command authenticates billing keys through the verifier.
   const verifier = startApp('verifier', { ...shared, PORT: '3902' });
-  const app = startApp('command', { ...shared, PORT: port });
+  const app = startApp('command', { RATE_LIMIT_PER_SECOND: '0', ...shared, PORT: port });
   try {
     await waitForHttp(`http://127.0.0.1:3902/health/ready`);
     await waitForHttp(`http://127.0.0.1:${port}/health/ready`);

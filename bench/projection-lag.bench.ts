@@ -18,7 +18,7 @@ export async function projectionLagP99(env: BenchEnv, durationMs: number): Promi
   const db = await openEventStore(env.databaseUrl, { max: 4 });
   const appender = new EventAppender(db);
   const shared = { DATABASE_URL: env.databaseUrl, NATS_URL: env.natsUrl, KEYS_STREAM: env.streamName, KEYS_SUBJECT_PREFIX: env.subjectPrefix };
-  const command = startApp('command', { ...shared, PORT: '3900' });
+  const command = startApp('command', { RATE_LIMIT_PER_SECOND: '0', ...shared, PORT: '3900' });
   const projector = startApp('projector', { ...shared, PORT: '3901' });
   const poller = new Client({ connectionString: env.databaseUrl });
   await poller.connect();

@@ -20,7 +20,7 @@ export async function revocationP99(env: BenchEnv, keyCount: number): Promise<Be
   await db.destroy();
   const shared = { DATABASE_URL: env.databaseUrl, NATS_URL: env.natsUrl, KEYS_STREAM: env.streamName, KEYS_SUBJECT_PREFIX: env.subjectPrefix };
   const verifier = startApp('verifier', { ...shared, PORT: '3902' });
-  const command = startApp('command', { ...shared, PORT: '3900' });
+  const command = startApp('command', { RATE_LIMIT_PER_SECOND: '0', ...shared, PORT: '3900' });
   const nc = await connectNats({ url: env.natsUrl }, 'keys-bench-revocation');
   const client = httpClient('http://127.0.0.1:3900', 8);
   try {

@@ -59,4 +59,32 @@ describe('availability', () => {
       await app.close();
     }
   });
+
+  it('answers 429 rate_limited with Retry-After once a billing key exceeds its rate, per key', async () => {
+    const app = await startCommandApp(ctx, { rateLimitPerSecond: 1, rateLimitBurst: 3 });
+    try {
+      const first = await store.keys.createAccount('Eager', operator);
+      const second = await store.keys.createAccount('Calm', operator);
+      const eager = apiClient(app.baseUrl, first.billingKey.key);
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await eager.post('/api/keys', { name: `k${i}` })).status);
+      expect(statuses).toEqual([201, 201, 201]);
+      // The bucket refills at 1/s, so on a slow machine one more request may still pass; a few cannot.
+      let created = 3;
+      let limited = await eager.post('/api/keys', { name: 'one more' });
+      for (let i = 0; i < 5 && limited.status === 201; i++) {
+        created += 1;
+        limited = await eager.post('/api/keys', { name: 'one more' });
+      }
+      expect(limited.status).toBe(429);
+      expect(limited.body).toEqual({ error: { type: 'invalid_request_error', code: 'rate_limited', message: expect.any(String) } });
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // Nothing was written for the refused request, and another key is not affected.
+      const rows = await store.db.selectFrom('key_index').select('key_id').where('account_id', '=', first.accountId).where('key_type', '=', 'proxy').execute();
+      expect(rows).toHaveLength(created);
+      expect((await apiClient(app.baseUrl, second.billingKey.key).post('/api/keys', { name: 'calm' })).status).toBe(201);
+    } finally {
+      await app.close();
+    }
+  });
 });

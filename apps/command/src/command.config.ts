@@ -12,6 +12,9 @@ export interface CommandConfig extends CoreConfig {
   /** Run the outbox relay and the expiry sweep in this process (one instance holds each at a time). */
   runRelay: boolean;
   runExpirySweep: boolean;
+  /** Requests per second per billing key before 429 (0 = no limit), and the burst allowed at once. */
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
 }
 
 export function readCommandConfig(env: NodeJS.ProcessEnv = process.env): CommandConfig {
@@ -24,6 +27,8 @@ export function readCommandConfig(env: NodeJS.ProcessEnv = process.env): Command
     relayBatchSize: readEnv.int(env, 'RELAY_BATCH_SIZE', 500, { min: 1, max: 10_000 }),
     runRelay: readEnv.bool(env, 'RUN_RELAY', true),
     runExpirySweep: readEnv.bool(env, 'RUN_EXPIRY_SWEEP', true),
+    rateLimitPerSecond: readEnv.int(env, 'RATE_LIMIT_PER_SECOND', 50, { min: 0, max: 1_000_000 }),
+    rateLimitBurst: readEnv.int(env, 'RATE_LIMIT_BURST', 200, { min: 1, max: 1_000_000 }),
   };
 }
 

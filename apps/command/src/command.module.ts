@@ -9,6 +9,7 @@ import { ProjectionFreshness, ReadModelReader } from '@keys/read-models';
 import { FallbackKeyVerifier } from './auth/fallback-key.verifier';
 import { LocalKeyVerifier } from './auth/local-key.verifier';
 import { COMMAND_CONFIG, type CommandConfig } from './command.config';
+import { RateLimitGuard } from './http/rate-limit.guard';
 import { CreateKeyHttpController } from './create-key/create-key.http.controller';
 import { DeleteKeyHttpController } from './delete-key/delete-key.http.controller';
 import { ExpirySweep } from './expiry-sweep/expiry.sweep';
@@ -29,6 +30,7 @@ const RELAY_LOCK_KEY = 7_362_010_002;
   controllers: [CreateKeyHttpController, UpdateKeyHttpController, DeleteKeyHttpController, RollKeyHttpController, ListKeysHttpController, GetKeyHttpController, SecurityLogHttpController],
   providers: [
     KeyAuthGuard,
+    RateLimitGuard,
     ReadYourWritesInterceptor,
     // Reads come from the projector's read models in the same database (DESIGN §4).
     { provide: ReadModelReader, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new ReadModelReader(db as never) },
