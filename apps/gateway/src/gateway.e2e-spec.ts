@@ -1,7 +1,7 @@
 import { generateKey } from '@keys/key-material';
 import { createTestContext, type TestContext, waitFor } from '@keys/testing';
-import { apiClient, openKeyService, operator, startCommandApp, type RunningCommandApp } from '../../../test/fixtures/command-app.fixture';
-import { startGatewayApp, startVerifierApp, verifyClient, type RunningGatewayApp, type RunningVerifierApp } from '../../../test/fixtures/verifier-app.fixture';
+import { apiClient, openKeyService, type RunningCommandApp } from '../../../test/fixtures/command-app.fixture';
+import { startCommandWithVerifier, startGatewayApp, verifyClient, type RunningGatewayApp, type RunningVerifierApp } from '../../../test/fixtures/verifier-app.fixture';
 
 // The reference consumer: proxy keys authenticated through the verifier with libs/auth, errors as DESIGN §4.
 
@@ -35,14 +35,7 @@ describe('gateway /v1/*', () => {
 
   beforeAll(async () => {
     ctx = await createTestContext();
-    command = await startCommandApp(ctx, { runExpirySweep: false });
-    store = await openKeyService(ctx);
-    const account = await store.keys.createAccount('Acme', operator);
-    billingKey = account.billingKey.key;
-    accountId = account.accountId;
-    api = apiClient(command.baseUrl, billingKey);
-    verifier = await startVerifierApp(ctx);
-    await verifier.serving();
+    ({ command, store, verifier, billingKey, accountId, api } = await startCommandWithVerifier(ctx));
     gateway = await startGatewayApp(ctx);
   });
   afterAll(async () => {

@@ -1,8 +1,8 @@
 import { readStream } from '@keys/event-store';
 import { generateKey } from '@keys/key-material';
 import { createTestContext, type TestContext, waitFor } from '@keys/testing';
-import { apiClient, openKeyService, operator, startCommandApp, type RunningCommandApp } from '../../../test/fixtures/command-app.fixture';
-import { startVerifierApp, verifyClient, type RunningVerifierApp, type VerifyClient } from '../../../test/fixtures/verifier-app.fixture';
+import { apiClient, openKeyService, type RunningCommandApp } from '../../../test/fixtures/command-app.fixture';
+import { startCommandWithVerifier, verifyClient, type RunningVerifierApp, type VerifyClient } from '../../../test/fixtures/verifier-app.fixture';
 
 // DESIGN §5 over real NATS request-reply: every code, request limits, and revocation within a second.
 
@@ -30,15 +30,8 @@ describe('verifier over NATS', () => {
 
   beforeAll(async () => {
     ctx = await createTestContext();
-    // No sweep: EXPIRED must come from expiresAt at request time, not from KeyExpired.
-    command = await startCommandApp(ctx, { runExpirySweep: false });
-    store = await openKeyService(ctx);
-    const account = await store.keys.createAccount('Acme', operator);
-    billingKey = account.billingKey.key;
-    accountId = account.accountId;
-    api = apiClient(command.baseUrl, billingKey);
-    verifier = await startVerifierApp(ctx);
-    await verifier.serving();
+    // No sweep (the fixture's default): EXPIRED must come from expiresAt at request time, not from KeyExpired.
+    ({ command, store, verifier, billingKey, accountId, api } = await startCommandWithVerifier(ctx));
     client = await verifyClient(ctx);
   });
   afterAll(async () => {
