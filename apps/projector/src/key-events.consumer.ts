@@ -1,10 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JetStreamManager, type JsMsg, nanos } from 'nats';
-import { type NatsHolder, allEventsSubject, decodeEnvelope, ensureKeyStream } from '@keys/bus';
-import type { EventEnvelope } from '@keys/domain';
-import { PROJECTOR_CHECKPOINT, type ReadModelDatabase, projectBatch, projectFromStore } from '@keys/read-models';
-import { counter, gauge } from '@keys/platform';
+import { type NatsHolder, allEventsSubject, claimedPosition, ensureKeyStream } from '@keys/bus';
+import { PROJECTOR_CHECKPOINT, type ReadModelDatabase, projectFromStore } from '@keys/read-models';
+import { ThrottledWarning, counter, gauge } from '@keys/platform';
 
 export interface KeyEventsConsumerSettings {
   streamName: string;
@@ -23,17 +22,22 @@ export interface ProjectionStatus {
 
 const applied = counter({ name: 'keys_projector_events_applied_total', help: 'Events applied to the read models' });
 const fetched = counter({ name: 'keys_projector_events_from_store_total', help: 'Events the projector read from the event store (gaps, start-up, idle catch-up)' });
-const redelivered = counter({ name: 'keys_projector_messages_skipped_total', help: 'JetStream messages at or below the checkpoint (redeliveries, duplicates)' });
+const busMessages = counter({
+  name: 'keys_projector_bus_messages_total',
+  help: 'Messages on the events subjects, by outcome: wake (read the store), stale (at or below the checkpoint), unreadable (claims no position), unconfirmed (claims a position the store does not hold)',
+  labelNames: ['outcome'],
+});
 const lagGauge = gauge({ name: 'keys_projector_lag_events', help: 'How far the read models are behind the event store head (head - checkpoint)' });
 const checkpointGauge = gauge({ name: 'keys_projector_checkpoint', help: 'Last event position reflected in the read models' });
 
 /**
- * Feeds the read models from a durable JetStream pull consumer. Messages are queued by the consume
- * callback and applied in batches, each batch in one transaction together with the checkpoint
- * (projectBatch: skips what is at or below the checkpoint, fetches holes from the store); messages are
- * acknowledged only after the commit, so a crash at any moment leads to a redelivery that changes nothing.
- * On start, and whenever JetStream has been quiet for idleCatchUpMs while the store is ahead (relay or NATS
- * down), it reads straight from the event store.
+ * Feeds the read models from the event store, woken by a durable JetStream pull consumer. A message is a
+ * doorbell ("there are events up to position P"), never a source of content: every batch is read from the
+ * store under the checkpoint lock (projectFromStore), so a forged or replayed message on the events subjects
+ * cannot change a read model or the security log, nor make a real event be skipped. Messages are acknowledged
+ * after the read they triggered has committed, so a crash at any moment leads to a redelivery that at most
+ * causes another read. On start, and whenever JetStream has been quiet for idleCatchUpMs while the store is
+ * ahead (relay or NATS down), it reads from the store unprompted.
  */
 export class KeyEventsConsumer {
   private readonly logger = new Logger('projector');
@@ -48,6 +52,8 @@ export class KeyEventsConsumer {
   /** Last checkpoint this process committed or saw; only grows, so anything at or below it is a duplicate. */
   private knownCheckpoint = 0;
   private lastMessageAt = Date.now();
+  private readonly unreadableWarning = new ThrottledWarning(this.logger);
+  private readonly unconfirmedWarning = new ThrottledWarning(this.logger);
 
   constructor(
     private readonly db: Kysely<ReadModelDatabase>,
@@ -158,37 +164,31 @@ export class KeyEventsConsumer {
   }
 
   private async processBatch(batch: JsMsg[]): Promise<void> {
-    const events: EventEnvelope[] = [];
-    const pending: JsMsg[] = [];
+    let wanted = 0;
     for (const msg of batch) {
-      let event: EventEnvelope;
-      try {
-        event = decodeEnvelope(msg.data);
-      } catch {
-        this.logger.warn(`dropping JetStream message ${msg.seq}: not a key event envelope`);
-        msg.term();
-        continue;
+      const position = claimedPosition(msg.data);
+      if (position === null) {
+        busMessages.labels('unreadable').inc();
+        this.unreadableWarning.warn(`JetStream message ${msg.seq} on ${msg.subject} claims no event position; ignored`);
+      } else if (position <= this.knownCheckpoint) {
+        busMessages.labels('stale').inc();
+      } else {
+        busMessages.labels('wake').inc();
+        wanted = Math.max(wanted, position);
       }
-      if (event.position <= this.knownCheckpoint) {
-        redelivered.inc();
-        msg.ack();
-        continue;
-      }
-      events.push(event);
-      pending.push(msg);
     }
-    if (events.length > 0) {
-      const first = Math.min(...events.map((e) => e.position));
-      // A hole larger than a few batches (e.g. a new consumer on a trimmed stream) is read from the store in
-      // its own transactions rather than in one huge one.
-      if (first - this.knownCheckpoint > this.settings.batchSize * 4) await this.catchUpFromStore(first - 1);
-      const result = await projectBatch(this.db, events);
+    if (wanted > 0) {
+      const result = await projectFromStore(this.db, this.settings.batchSize);
       this.knownCheckpoint = Math.max(this.knownCheckpoint, result.checkpoint);
       applied.inc(result.applied);
       fetched.inc(result.fetched);
-      redelivered.inc(events.length - (result.applied - result.fetched));
+      // The relay publishes only committed events, so the store holds every position it announced.
+      if (wanted > this.knownCheckpoint) {
+        busMessages.labels('unconfirmed').inc();
+        this.unconfirmedWarning.warn(`a message on the events subjects announced position ${wanted}, which the event store does not hold (checkpoint ${this.knownCheckpoint}); ignored`);
+      }
     }
-    for (const msg of pending) msg.ack();
+    for (const msg of batch) msg.ack();
   }
 
   private async catchUpFromStore(stopAt?: number): Promise<void> {

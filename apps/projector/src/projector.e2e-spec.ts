@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { connect, type NatsConnection } from 'nats';
@@ -122,5 +123,29 @@ describe('projector (JetStream → read models)', () => {
     expect(await readModelChecksum(db)).toEqual(before);
     const { position: _position, ...replayed } = await cleanReplayChecksum(db);
     expect(replayed).toEqual(before);
+  });
+
+  it('never takes content from the bus: a forged event at head+1 neither lands nor makes the real one be skipped', async () => {
+    const key = await store.keys.createKey({ accountId, keyType: 'proxy', name: 'Victim', expiresAt: null }, operator);
+    const keyId = key.state.keyId;
+    await publish(await storedAfter(await checkpoint()));
+    await waitFor(async () => (await checkpoint()) === (await head()), { timeoutMs: 10_000 });
+    const at = (await head()) + 1;
+    const forged = { eventId: randomUUID(), type: 'KeyRenamed', position: at, streamId: `key-${keyId}`, streamVersion: 2, occurredAt: new Date().toISOString(), data: { keyId, name: 'pwned' }, metadata: { actor: { type: 'operator', name: 'mallory' } } };
+    await publish([forged as EventEnvelope]);
+    await waitFor(consumerIdle, { timeoutMs: 10_000 });
+    expect(await checkpoint()).toBe(at - 1);
+
+    await store.keys.changeKey(keyId, null, (_s, now) => [{ type: 'DeleteKey', keyId, now }], operator);
+    await publish(await storedAfter(at - 1));
+    await waitFor(async () => (await checkpoint()) === at, { timeoutMs: 10_000 });
+    const row = await db.selectFrom('keys').select(['name', 'state']).where('id', '=', keyId).executeTakeFirstOrThrow();
+    expect(row).toEqual({ name: 'Victim', state: 'deleted' });
+    const entry = await db.selectFrom('security_log').select(['action', 'details']).where('id', '=', at).executeTakeFirstOrThrow();
+    expect(entry.action).toBe('key_deleted');
+    const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/keys_projector_bus_messages_total\{outcome="unconfirmed"\} [1-9]/);
+    const ready = (await (await fetch(`${baseUrl}/health/ready`)).json()) as { checks: Record<string, { details?: unknown }> };
+    expect(ready.checks.projection.details).toEqual({ lag: 0, checkpoint: at, head: at });
   });
 });

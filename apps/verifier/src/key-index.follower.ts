@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { AckPolicy, ConsumerEvents, DeliverPolicy, type ConsumerMessages, type JsMsg, nanos } from 'nats';
-import { type NatsHolder, allEventsSubject, decodeEnvelope } from '@keys/bus';
+import { type NatsHolder, allEventsSubject, claimedPosition } from '@keys/bus';
 import { type AppendNotifications, type Database, headPosition } from '@keys/event-store';
-import { counter, gauge } from '@keys/platform';
-import type { IndexableEvent, KeyIndex } from './key-index';
+import { ThrottledWarning, counter, gauge } from '@keys/platform';
+import type { KeyIndex } from './key-index';
 import { collectGarbage } from './collect-garbage';
 import { decodeIndexRows, readIndexBatch } from './key-events.reader';
 
@@ -19,9 +19,15 @@ export interface FollowerSettings {
 export interface FollowerStatus {
   caughtUp: boolean;
   applied: number;
-  /** Highest committed position either source has shown us. */
+  /** Highest committed position the event store has shown us. */
   head: number;
   lag: number;
+  /**
+   * Highest position a bus message announced that the store has not shown yet (0 when none). Only a hint:
+   * while the store is unreachable it cannot be checked, so it counts as lag; once the store answers, a
+   * claim it does not back is dropped (and counted as unconfirmed).
+   */
+  announced: number;
   /** Postgres answered the last read. */
   storeFollowing: boolean;
   /** The JetStream consumer is delivering (no missed heartbeats, consumer present). */
@@ -32,26 +38,31 @@ const eventsApplied = counter({ name: 'keys_verifier_events_applied_total', help
 const lagGauge = gauge({ name: 'keys_verifier_lag_events', help: 'Committed events not yet in the verifier index' });
 const indexSize = gauge({ name: 'keys_verifier_index_size', help: 'Keys in the verifier index (deleted ones included)' });
 
+const busMessages = counter({
+  name: 'keys_verifier_bus_messages_total',
+  help: 'Messages on the events subjects, by outcome: wake (read the store), unreadable (claims no position), unconfirmed (claimed a position the store does not hold)',
+  labelNames: ['outcome'],
+});
+
 const appliedFromStore = eventsApplied.labels('store');
 /** Catch-up reads asked for at once: the verifier's pool has three connections, used for nothing else. */
 const READS_IN_FLIGHT = 3;
 /** Events read from the store between full garbage collections during a long catch-up (see collectGarbage). */
 const EVENTS_PER_COLLECTION = 100_000;
-const appliedFromBus = eventsApplied.labels('jetstream');
 
 /**
  * Keeps the index equal to the event store, by position (global and gap-free):
  *
  * - The store is complete, so it is the backbone: a catch-up reads everything after the applied position,
  *   then LISTEN/NOTIFY (plus a slow poll as a safety net) triggers the same read at every commit.
- * - JetStream is followed too (an ephemeral consumer, new messages only): it carries every event within
- *   milliseconds even when this process cannot LISTEN, and it tells how far the head is when Postgres is away.
+ * - JetStream is followed too (an ephemeral consumer, new messages only), as a doorbell: a message says
+ *   "there is news up to position P" and triggers the same store read. Its content is never applied: anyone
+ *   who manages to publish on the events subjects could otherwise un-revoke a key (a forged event at the next
+ *   position would be applied and the real one then skipped as a duplicate). The worst a forged or replayed
+ *   message can do is cause one read of the store, which concurrent reads share.
  *
- * Both feed one rule, `KeyIndex.apply`: apply position `applied + 1`, skip anything at or below `applied`,
- * and on a gap read the missing range from the store first. So an event is never applied twice and never
- * skipped, whichever source delivers it first, and it does not matter whether the JetStream consumer starts
- * before or after the catch-up, or is re-created after a break: whatever it misses or delivers too early is
- * read from the store.
+ * One rule applies what the store returns, `KeyIndex.applyRow`: apply position `applied + 1`, skip anything at
+ * or below `applied`. So an event is never applied twice and never skipped.
  */
 export class KeyIndexFollower {
   private readonly logger = new Logger('verifier-index');
@@ -60,6 +71,10 @@ export class KeyIndexFollower {
   private head = 0;
   private storeFollowing = false;
   private busFollowing = false;
+  /** Highest position announced on the bus and not yet confirmed by a store read. */
+  private announced = 0;
+  private readonly unconfirmedWarning = new ThrottledWarning(this.logger);
+  private readonly unreadableWarning = new ThrottledWarning(this.logger);
   private syncing: Promise<void> | null = null;
   private syncAgain = false;
   private loops: Promise<void>[] = [];
@@ -99,11 +114,14 @@ export class KeyIndexFollower {
   status(): FollowerStatus {
     const applied = this.index.position;
     const head = Math.max(this.head, applied);
+    // Unchecked announcements count only while the store cannot answer (it would settle them otherwise).
+    const behind = Math.max(head, this.storeFollowing ? 0 : this.announced);
     return {
       caughtUp: this.caughtUp,
       applied,
       head,
-      lag: head - applied,
+      lag: behind - applied,
+      announced: this.announced > applied ? this.announced : 0,
       storeFollowing: this.storeFollowing,
       busFollowing: this.busFollowing,
     };
@@ -121,6 +139,10 @@ export class KeyIndexFollower {
           this.syncAgain = false;
           await this.readStoreToHead();
         } while (this.syncAgain && this.running);
+        this.storeFollowing = true;
+      } catch (err) {
+        this.storeFollowing = false;
+        throw err;
       } finally {
         this.syncing = null;
       }
@@ -181,17 +203,16 @@ export class KeyIndexFollower {
     while (this.running) {
       // Armed before the read so that a commit during the read wakes the next round at once.
       const next = this.notifications.wait(this.settings.storePollIntervalMs);
+      const wasFollowing = this.storeFollowing;
       try {
         await this.sync();
-        this.storeFollowing = true;
         if (!this.caughtUp && this.running) {
           this.caughtUp = true;
           this.logger.log(`index caught up: ${this.index.size} keys at position ${this.index.position}`);
           this.markCaughtUp();
         }
       } catch (err) {
-        if (this.storeFollowing || !this.caughtUp) this.logger.warn(`cannot read the event store: ${(err as Error).message}`);
-        this.storeFollowing = false;
+        if (wasFollowing || !this.caughtUp) this.logger.warn(`cannot read the event store: ${(err as Error).message}`);
       }
       this.publishGauges();
       await next;
@@ -279,18 +300,33 @@ export class KeyIndexFollower {
   }
 
   private onBusMessage(message: JsMsg): void {
-    let event: IndexableEvent;
-    try {
-      event = decodeEnvelope(message.data) as IndexableEvent;
-    } catch {
-      this.logger.warn(`ignored a message on ${message.subject} that is not an event envelope`);
+    this.busFollowing = true;
+    const position = claimedPosition(message.data);
+    if (position === null) {
+      busMessages.labels('unreadable').inc();
+      this.unreadableWarning.warn(`ignored a message on ${message.subject} that claims no event position`);
       return;
     }
-    this.busFollowing = true;
-    if (event.position > this.head) this.head = event.position;
-    const outcome = this.index.apply(event);
-    if (outcome === 'applied') appliedFromBus.inc();
-    else if (outcome === 'gap') void this.sync().catch(() => undefined);
+    busMessages.labels('wake').inc();
+    if (position <= this.index.position) return;
+    if (position > this.announced) this.announced = position;
+    void this.sync()
+      .then(() => this.settleAnnouncement(position))
+      .catch(() => undefined);
+    this.publishGauges();
+  }
+
+  /**
+   * After a store read that started after the announcement arrived: the relay publishes only committed
+   * events, so a position the store does not hold by now was never written by us.
+   */
+  private settleAnnouncement(position: number): void {
+    if (!this.storeFollowing) return;
+    if (position > this.head) {
+      busMessages.labels('unconfirmed').inc();
+      this.unconfirmedWarning.warn(`a message on the events subjects announced position ${position}, which the event store does not hold (store head ${this.head}); ignored`);
+    }
+    if (this.announced <= Math.max(position, this.head)) this.announced = 0;
     this.publishGauges();
   }
 

@@ -7,3 +7,4 @@ export * from './health.http.controller';
 export * from './observability.module';
 export * from './metrics';
 export * from './unavailable';
+export * from './throttled-warning';

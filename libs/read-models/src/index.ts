@@ -4,7 +4,7 @@ export type { KeysTable, KeysTableRow } from './keys.table';
 export type { SecurityLogTable, SecurityLogTableRow } from './security-log.table';
 export * from './read-model.database';
 export { applyEvents } from './apply-events';
-export { type ProjectedBatch, lockProjectorCheckpoint, projectBatch, projectFromStore } from './projector-checkpoint';
+export { type ProjectedBatch, lockProjectorCheckpoint, projectFromStore } from './projector-checkpoint';
 export {
   type RebuildOptions,
   type RebuildProgress,

@@ -1,6 +1,5 @@
 import { type Kysely, sql } from 'kysely';
 import { type Database, readAllAfter, saveCheckpoint, toPublicEnvelope } from '@keys/event-store';
-import type { EventEnvelope } from '@keys/domain';
 import { applyEvents } from './apply-events';
 import { LIVE_TABLES, PROJECTOR_CHECKPOINT, type ReadModelDatabase } from './read-model.database';
 
@@ -35,32 +34,6 @@ export interface ProjectedBatch {
 }
 
 /**
- * Exactly once in effect: in one transaction, lock the checkpoint P, drop events at or below P
- * (redeliveries, duplicates), fill any hole between P and the batch from the event store (never skip),
- * apply, and move the checkpoint; the caller acknowledges the messages only after this commits.
- */
-export async function projectBatch(db: Db, events: readonly EventEnvelope[]): Promise<ProjectedBatch> {
-  return db.transaction().execute(async (trx) => {
-    const checkpoint = await lockProjectorCheckpoint(trx);
-    const fresh = uniqueByPosition(events.filter((e) => e.position > checkpoint));
-    if (fresh.length === 0) return { checkpoint, applied: 0, fetched: 0 };
-    const last = fresh[fresh.length - 1].position;
-    let toApply: EventEnvelope[] = fresh;
-    if (fresh.length !== last - checkpoint) {
-      // Positions are gap-free in the store, so a short count means missing events: take the range from the store.
-      const stored = await readAllAfter(asStore(trx), checkpoint, last - checkpoint);
-      toApply = stored.map(toPublicEnvelope);
-      if (toApply.length === 0 || toApply[toApply.length - 1].position !== last) {
-        throw new Error(`event store does not hold positions ${checkpoint + 1}..${last} yet`);
-      }
-    }
-    await applyEvents(trx, toApply, LIVE_TABLES);
-    await saveCheckpoint(asStore(trx), PROJECTOR_CHECKPOINT, last);
-    return { checkpoint: last, applied: toApply.length, fetched: toApply.length - fresh.length };
-  });
-}
-
-/**
  * Reads events after the checkpoint straight from the event store, one locked transaction per batch,
  * until the store's head: for start-up, a relay or NATS outage, or a hole too large for one batch.
  */
@@ -80,10 +53,4 @@ export async function projectFromStore(db: Db, batchSize: number, stopAt = Numbe
     total += result.applied;
     if (result.applied === 0) return { checkpoint: result.checkpoint, applied: total, fetched: total };
   }
-}
-
-function uniqueByPosition(events: readonly EventEnvelope[]): EventEnvelope[] {
-  const byPosition = new Map<number, EventEnvelope>();
-  for (const e of events) byPosition.set(e.position, e);
-  return [...byPosition.values()].sort((a, b) => a.position - b.position);
 }
