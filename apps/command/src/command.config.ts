@@ -15,6 +15,12 @@ export interface CommandConfig extends CoreConfig {
   /** Requests per second per billing key before 429 (0 = no limit), and the burst allowed at once. */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /**
+   * Failed authentications (401/403) per minute per client IP before that IP gets 429 without any database
+   * or bus work (0 = no limit), and the burst allowed at once.
+   */
+  authFailuresPerMinute: number;
+  authFailureBurst: number;
 }
 
 export function readCommandConfig(env: NodeJS.ProcessEnv = process.env): CommandConfig {
@@ -29,6 +35,8 @@ export function readCommandConfig(env: NodeJS.ProcessEnv = process.env): Command
     runExpirySweep: readEnv.bool(env, 'RUN_EXPIRY_SWEEP', true),
     rateLimitPerSecond: readEnv.int(env, 'RATE_LIMIT_PER_SECOND', 50, { min: 0, max: 1_000_000 }),
     rateLimitBurst: readEnv.int(env, 'RATE_LIMIT_BURST', 200, { min: 1, max: 1_000_000 }),
+    authFailuresPerMinute: readEnv.int(env, 'AUTH_FAILURES_PER_MINUTE', 60, { min: 0, max: 1_000_000 }),
+    authFailureBurst: readEnv.int(env, 'AUTH_FAILURE_BURST', 30, { min: 1, max: 1_000_000 }),
   };
 }
 

@@ -9,6 +9,7 @@ import { ProjectionFreshness, ReadModelReader } from '@keys/read-models';
 import { FallbackKeyVerifier } from './auth/fallback-key.verifier';
 import { LocalKeyVerifier } from './auth/local-key.verifier';
 import { COMMAND_CONFIG, type CommandConfig } from './command.config';
+import { BillingKeyAuthGuard } from './http/billing-key-auth.guard';
 import { RateLimitGuard } from './http/rate-limit.guard';
 import { CreateKeyHttpController } from './create-key/create-key.http.controller';
 import { DeleteKeyHttpController } from './delete-key/delete-key.http.controller';
@@ -30,6 +31,7 @@ const RELAY_LOCK_KEY = 7_362_010_002;
   controllers: [CreateKeyHttpController, UpdateKeyHttpController, DeleteKeyHttpController, RollKeyHttpController, ListKeysHttpController, GetKeyHttpController, SecurityLogHttpController],
   providers: [
     KeyAuthGuard,
+    BillingKeyAuthGuard,
     RateLimitGuard,
     ReadYourWritesInterceptor,
     // Reads come from the projector's read models in the same database (DESIGN §4).
@@ -38,7 +40,7 @@ const RELAY_LOCK_KEY = 7_362_010_002;
     {
       provide: COMMAND_DB,
       inject: [COMMAND_CONFIG],
-      useFactory: async (config: CommandConfig) => (await openEventStore(config.databaseUrl, { max: 20 })) as unknown as CommandDb,
+      useFactory: async (config: CommandConfig) => (await openEventStore(config.databaseUrl, { max: 20, ownerUrl: config.databaseOwnerUrl })) as unknown as CommandDb,
     },
     {
       provide: NatsHolder,

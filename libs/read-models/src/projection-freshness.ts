@@ -44,12 +44,15 @@ export class ProjectionFreshness {
   }
 
   async awaitAccount(accountId: number, minPosition = 0): Promise<Freshness> {
-    const result = await sql<{ checkpoint: number | null; written: number | null }>`
+    const result = await sql<{ checkpoint: number | null; written: number | null; head: number | null }>`
       select
         (select position from checkpoints where name = ${PROJECTOR_CHECKPOINT}) as checkpoint,
-        (select max(position) from events where account_id = ${accountId}) as written`.execute(this.db);
-    const { checkpoint, written } = result.rows[0];
-    const required = Math.max(written ?? 0, minPosition);
+        (select max(position) from events where account_id = ${accountId}) as written,
+        (select position from events order by position desc limit 1) as head`.execute(this.db);
+    const { checkpoint, written, head } = result.rows[0];
+    // A position the store does not hold yet cannot be what the caller wrote: waiting for it would only hold
+    // the request for the whole timeout, so it counts as the head.
+    const required = Math.max(written ?? 0, Math.min(minPosition, head ?? 0));
     const current = checkpoint ?? 0;
     if (current >= required) return { required, checkpoint: current, fresh: true };
     const reached = await this.waitFor(required);

@@ -31,4 +31,16 @@ describe('TokenBuckets', () => {
     buckets.take(3, 5000);
     expect(buckets.tracked).toBe(1);
   });
+
+  it('exhausted() looks without taking, keyed by any value (client IPs)', () => {
+    const buckets = new TokenBuckets<string>(1, 2);
+    expect(buckets.exhausted('198.51.100.7', 0)).toBeNull();
+    buckets.take('198.51.100.7', 0);
+    expect(buckets.exhausted('198.51.100.7', 0)).toBeNull();
+    buckets.take('198.51.100.7', 0);
+    expect(buckets.exhausted('198.51.100.7', 0)).toBe(1);
+    expect(buckets.exhausted('198.51.100.7', 0)).toBe(1); // looking took nothing
+    expect(buckets.exhausted('203.0.113.9', 0)).toBeNull();
+    expect(buckets.exhausted('198.51.100.7', 1000)).toBeNull();
+  });
 });

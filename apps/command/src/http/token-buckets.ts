@@ -3,8 +3,8 @@
  * rule is tested without a clock. A bucket that has refilled completely carries no information and is
  * dropped when the map grows, so memory follows the number of recently active callers.
  */
-export class TokenBuckets {
-  private readonly buckets = new Map<number, { tokens: number; atMs: number }>();
+export class TokenBuckets<Id = number> {
+  private readonly buckets = new Map<Id, { tokens: number; atMs: number }>();
 
   constructor(
     private readonly ratePerSecond: number,
@@ -13,7 +13,7 @@ export class TokenBuckets {
   ) {}
 
   /** Takes one token for `id`; when none is left, says how many seconds until one is. */
-  take(id: number, nowMs: number): { ok: true } | { ok: false; retryAfterSeconds: number } {
+  take(id: Id, nowMs: number): { ok: true } | { ok: false; retryAfterSeconds: number } {
     const bucket = this.buckets.get(id) ?? { tokens: this.burst, atMs: nowMs };
     const tokens = Math.min(this.burst, bucket.tokens + ((nowMs - bucket.atMs) / 1000) * this.ratePerSecond);
     if (tokens < 1) {
@@ -23,6 +23,14 @@ export class TokenBuckets {
     if (!this.buckets.has(id) && this.buckets.size >= this.maxTracked) this.dropFull(nowMs);
     this.buckets.set(id, { tokens: tokens - 1, atMs: nowMs });
     return { ok: true };
+  }
+
+  /** Like take, but only looks: null when a token is available, else the seconds until one is. */
+  exhausted(id: Id, nowMs: number): number | null {
+    const bucket = this.buckets.get(id);
+    if (!bucket) return null;
+    const tokens = Math.min(this.burst, bucket.tokens + ((nowMs - bucket.atMs) / 1000) * this.ratePerSecond);
+    return tokens >= 1 ? null : Math.max(1, Math.ceil((1 - tokens) / this.ratePerSecond));
   }
 
   get tracked(): number {

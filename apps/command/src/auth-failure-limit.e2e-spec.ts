@@ -1,0 +1,56 @@
+import { connect, type NatsConnection } from 'nats';
+import { verifySubject } from '@keys/bus';
+import { generateKey } from '@keys/key-material';
+import { createTestContext, type TestContext } from '@keys/testing';
+import { apiClient, openKeyService, operator, startCommandApp, type RunningCommandApp } from '../../../test/fixtures/command-app.fixture';
+
+// Guessing billing keys (or flooding with well-formed unknown ones, each a verifier round trip and a lookup)
+// is bounded per client IP: after AUTH_FAILURE_BURST failures, that IP gets 429 before any key is looked at.
+describe('failed authentication is limited per client IP', () => {
+  let ctx: TestContext;
+  let store: Awaited<ReturnType<typeof openKeyService>>;
+  let app: RunningCommandApp;
+  let nc: NatsConnection;
+  let lookups = 0;
+
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    store = await openKeyService(ctx);
+    // trustProxy so the test can speak from several addresses; the burst is small to keep the test short.
+    app = await startCommandApp(ctx, { trustProxy: true, authFailuresPerMinute: 6, authFailureBurst: 5, runExpirySweep: false });
+    // Stands in for the verifier and counts how many keys the command asks about.
+    nc = await connect({ servers: ctx.natsUrl });
+    nc.subscribe(verifySubject(ctx.subjectPrefix), {
+      callback: (_err, msg) => {
+        lookups += 1;
+        msg.respond(new TextEncoder().encode(JSON.stringify({ valid: false, code: 'NOT_FOUND', status: 401 })));
+      },
+    });
+    await nc.flush();
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await app?.close();
+    await store?.close();
+    await ctx?.dispose();
+  });
+
+  it('answers 429 with Retry-After once an address has failed the burst, without looking the key up; other addresses are unaffected', async () => {
+    const from = (ip: string, key: string) => apiClient(app.baseUrl, key).get('/api/keys', { 'x-forwarded-for': ip });
+    const guesses = Array.from({ length: 5 }, () => generateKey('billing').key);
+    for (const guess of guesses) expect((await from('198.51.100.7', guess)).status).toBe(401);
+    const lookupsBefore = lookups;
+
+    const limited = await from('198.51.100.7', generateKey('billing').key);
+    expect(limited.status).toBe(429);
+    expect(limited.body).toEqual({ error: { type: 'invalid_request_error', code: 'rate_limited', message: expect.any(String) } });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    for (let i = 0; i < 20; i++) expect((await from('198.51.100.7', generateKey('billing').key)).status).toBe(429);
+    expect(lookups).toBe(lookupsBefore);
+
+    // Another address still gets its own answers, and a caller with a valid key never spends tokens.
+    const { billingKey } = await store.keys.createAccount('Acme', operator);
+    expect((await from('203.0.113.9', generateKey('billing').key)).status).toBe(401);
+    for (let i = 0; i < 8; i++) expect((await from('203.0.113.10', billingKey.key)).status).toBe(200);
+  });
+});
