@@ -146,7 +146,7 @@ describe('appending', () => {
     expect(await verifyChain(db)).toMatchObject({ ok: true, headPosition: held.position + 2 });
   });
 
-  it('rejects the whole batch when its COMMIT fails', async () => {
+  it('when its COMMIT fails, writes the batch again with each request alone: only the culprit is rejected', async () => {
     const appender = new EventAppender(db);
     const head = await headPosition(db);
     const results = await Promise.allSettled([
@@ -157,10 +157,11 @@ describe('appending', () => {
       }),
     ]);
     await appender.close();
-    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    expect(await headPosition(db)).toBe(head);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect(await headPosition(db)).toBe(head + 1);
+    expect(await readStream(db, 'key-21')).toEqual([]);
 
-    // The appender's connection went back to the pool in a usable state.
-    expect(await append(renameRequest(20, 0))).toHaveLength(1);
+    // The appender's connections went back to the pool in a usable state.
+    expect(await append(renameRequest(20, 1))).toHaveLength(1);
   });
 });

@@ -173,7 +173,15 @@ export function validate(request: AppendRequest): void {
     throw new InvalidAppendRequestError(`nothing to append to stream ${request.streamId}`);
   }
   if (request.streamId.length === 0) throw new InvalidAppendRequestError('streamId is empty');
+  if (request.accountId !== null && !(Number.isSafeInteger(request.accountId) && request.accountId >= 0)) {
+    throw new InvalidAppendRequestError(`accountId must be null or a safe integer >= 0, got ${request.accountId}`);
+  }
+  if (!storable(request.streamId)) throw new InvalidAppendRequestError('streamId holds a character Postgres cannot store');
   for (const event of request.events) {
+    // Refused here rather than by Postgres, which would fail the statement shared with other requests.
+    if (!storable(event.type) || !storable(event.data) || !storable(event.metadata)) {
+      throw new InvalidAppendRequestError(`an event of stream ${request.streamId} holds a character Postgres cannot store (NUL or a lone surrogate)`);
+    }
     if (event.eventId !== undefined && !UUID.test(event.eventId.toLowerCase())) {
       throw new InvalidAppendRequestError(`eventId ${event.eventId} is not a UUID`);
     }
@@ -181,4 +189,21 @@ export function validate(request: AppendRequest): void {
       throw new InvalidAppendRequestError(`occurredAt ${event.occurredAt} is not a date`);
     }
   }
+}
+
+// With the u flag \p{Cs} matches only unpaired surrogates: a pair is one code point.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what is looked for
+const UNSTORABLE = /[\u0000\p{Cs}]/u;
+
+/**
+ * Whether every string in `value` (keys too) can be stored as text and jsonb: Postgres refuses NUL in both, and
+ * JSON.stringify writes a lone surrogate as an escape (\\ud800) that jsonb refuses.
+ */
+export function storable(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return !UNSTORABLE.test(value);
+  if (typeof value !== 'object' || value === null) return true;
+  // Deeper than any event; JSON.stringify would overflow the stack long before Postgres saw it anyway.
+  if (depth > 64) return false;
+  if (Array.isArray(value)) return value.every((v) => storable(v, depth + 1));
+  return Object.entries(value).every(([k, v]) => storable(k) && storable(v, depth + 1));
 }

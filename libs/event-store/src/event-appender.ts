@@ -1,6 +1,6 @@
 import { type ControlledTransaction, type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import type { EventEnvelope } from '@keys/domain';
-import { type AppendRequest, type PreparedAppend, type StoreHead, UUID, buildAppend, prepareAppend, validate } from './append';
+import { type AppendRequest, type PreparedAppend, type StoreHead, UUID, buildAppend, prepareAppend, storable, validate } from './append';
 import type { Database } from './database';
 import { EventAppenderClosedError, InvalidAppendRequestError, StreamVersionConflictError } from './event-store.errors';
 import { APPEND_LOCK_KEY, type EventsTable, GENESIS_HASH } from './events.table';
@@ -34,7 +34,8 @@ const SAVEPOINT = 'append_request';
 /**
  * Group commit over the serialized append (DESIGN §3.3): requests that arrive while a batch is being
  * written wait for the next one, which then takes the append lock once and commits them all together.
- * Each request runs in its own savepoint, so one request's failure rejects only its own promise.
+ * One request's failure rejects only its own promise: a refused check or hook at once, a statement Postgres
+ * refuses by writing the batch again with one savepoint per request (see flushBatch).
  */
 export class EventAppender {
   private readonly queue: Pending[] = [];
@@ -54,6 +55,7 @@ export class EventAppender {
     let prepared: PreparedAppend;
     try {
       validate(request);
+      if (options?.keyIndex && !storable(options.keyIndex)) throw new InvalidAppendRequestError('a key_index row holds a character Postgres cannot store');
       // Everything that does not need the head, done now while an earlier batch holds the append lock.
       prepared = prepareAppend(request);
     } catch (error) {
@@ -91,65 +93,109 @@ export class EventAppender {
       for (const p of this.queue.splice(0, this.maxBatchSize)) p.reject(error);
       return;
     }
-    let batch: Pending[] = [];
-    const written: Array<{ pending: Pending; envelopes: EventEnvelope[] }> = [];
+    // Taken when the transaction has begun: everything that queued meanwhile joins this batch.
+    const batch = this.queue.splice(0, this.maxBatchSize);
+    let outcomes: Outcome[];
     try {
-      // Taken when the transaction has begun: everything that queued meanwhile joins this batch.
-      batch = this.queue.splice(0, this.maxBatchSize);
-      const state = await lockAndReadBatchState(trx, batch);
-      let head = state.head;
-      // Requests without a hook cannot fail once checked here, so their rows go out in one INSERT (and one
-      // key_index upsert) for the whole batch: a handful of round trips per batch, not per request.
-      let fast: { rows: Insertable<EventsTable>[]; index: Insertable<KeyIndexTable>[]; done: typeof written } = { rows: [], index: [], done: [] };
-      const flushFast = async () => {
-        await writeRows(trx, fast.rows, fast.index);
-        written.push(...fast.done);
-        fast = { rows: [], index: [], done: [] };
-      };
-      for (const pending of batch) {
-        const { request, options } = pending;
-        try {
-          check(request, state);
-        } catch (error) {
-          pending.reject(error);
-          continue;
-        }
-        const built = buildAppend(pending.prepared, head);
-        if (!options?.afterAppend) {
-          fast.rows.push(...built.rows);
-          fast.index.push(...(options?.keyIndex ?? []));
-          fast.done.push({ pending, envelopes: built.envelopes });
-          head = built.head;
-          record(request, state);
-          continue;
-        }
-        // A hook may refuse (e.g. "last billing key"): write what came before, then this one in a savepoint.
-        await flushFast();
-        const sp = await trx.savepoint(SAVEPOINT).execute();
-        try {
-          await writeRows(sp, built.rows, options.keyIndex ?? []);
-          await options.afterAppend(sp, built.envelopes);
-          await sp.releaseSavepoint(SAVEPOINT).execute();
-          written.push({ pending, envelopes: built.envelopes });
-          head = built.head;
-          record(request, state);
-        } catch (error) {
-          pending.reject(error);
-          // If this fails too the transaction is unusable, and the outer catch fails the whole batch.
-          await (await sp.rollbackToSavepoint(SAVEPOINT).execute()).releaseSavepoint(SAVEPOINT).execute();
-        }
-      }
-      await flushFast();
-      await trx.commit().execute();
+      outcomes = await writeBatch(trx, batch, false);
     } catch (error) {
-      await trx.rollback().execute().catch(() => undefined);
-      if (batch.length === 0) batch = this.queue.splice(0, this.maxBatchSize);
-      // Rejecting an already settled promise is a no-op, so the whole batch can be rejected.
-      for (const p of batch) p.reject(error);
-      return;
+      // The batch's statements are shared by many tenants, so one request Postgres refuses (bad data, a unique
+      // violation) must not fail the others: write them again, each alone. Only a lost connection, after which
+      // nothing can be known of the commit, fails the whole batch.
+      outcomes = (await rolledBack(trx)) ? await isolate(this.db, batch) : batch.map((pending) => ({ pending, error }));
     }
-    for (const { pending, envelopes } of written) pending.resolve(envelopes);
+    for (const outcome of outcomes) {
+      if ('error' in outcome) outcome.pending.reject(outcome.error);
+      else outcome.pending.resolve(outcome.envelopes);
+    }
   }
+}
+
+type Outcome = { pending: Pending; envelopes: EventEnvelope[] } | { pending: Pending; error: unknown };
+
+/**
+ * The batch again after a failed attempt, each request in its own savepoint so a refusal names its request.
+ * A refusal at COMMIT (a deferred constraint) names none: then each request gets a transaction of its own.
+ */
+async function isolate(db: Kysely<Database>, batch: Pending[]): Promise<Outcome[]> {
+  let trx: ControlledTransaction<Database>;
+  try {
+    trx = await db.startTransaction().execute();
+  } catch (error) {
+    return batch.map((pending) => ({ pending, error }));
+  }
+  try {
+    return await writeBatch(trx, batch, true);
+  } catch (error) {
+    if (!(await rolledBack(trx)) || batch.length === 1) return batch.map((pending) => ({ pending, error }));
+    const outcomes: Outcome[] = [];
+    for (const pending of batch) outcomes.push(...(await isolate(db, [pending])));
+    return outcomes;
+  }
+}
+
+/** Whether the failed transaction was rolled back, i.e. the connection still works and nothing was committed. */
+async function rolledBack(trx: ControlledTransaction<Database>): Promise<boolean> {
+  try {
+    await trx.rollback().execute();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes and commits the batch; on any failure throws with the transaction left for the caller to roll back.
+ * Fast (isolated = false): requests without a hook share one INSERT. Isolated: every request in its own savepoint.
+ */
+async function writeBatch(trx: ControlledTransaction<Database>, batch: Pending[], isolated: boolean): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  const state = await lockAndReadBatchState(trx, batch);
+  let head = state.head;
+  // Requests without a hook cannot fail once checked here (barring a refusal by Postgres, see flushBatch), so their
+  // rows go out in one INSERT (and one key_index upsert) for the whole batch: a handful of round trips per batch.
+  let fast: { rows: Insertable<EventsTable>[]; index: Insertable<KeyIndexTable>[]; done: Outcome[] } = { rows: [], index: [], done: [] };
+  const flushFast = async () => {
+    await writeRows(trx, fast.rows, fast.index);
+    outcomes.push(...fast.done);
+    fast = { rows: [], index: [], done: [] };
+  };
+  for (const pending of batch) {
+    const { request, options } = pending;
+    try {
+      check(request, state);
+    } catch (error) {
+      outcomes.push({ pending, error });
+      continue;
+    }
+    const built = buildAppend(pending.prepared, head);
+    if (!options?.afterAppend && !isolated) {
+      fast.rows.push(...built.rows);
+      fast.index.push(...(options?.keyIndex ?? []));
+      fast.done.push({ pending, envelopes: built.envelopes });
+      head = built.head;
+      record(request, state);
+      continue;
+    }
+    // A hook may refuse (e.g. "last billing key"): write what came before, then this one in a savepoint.
+    await flushFast();
+    const sp = await trx.savepoint(SAVEPOINT).execute();
+    try {
+      await writeRows(sp, built.rows, options?.keyIndex ?? []);
+      if (options?.afterAppend) await options.afterAppend(sp, built.envelopes);
+      await sp.releaseSavepoint(SAVEPOINT).execute();
+      outcomes.push({ pending, envelopes: built.envelopes });
+      head = built.head;
+      record(request, state);
+    } catch (error) {
+      outcomes.push({ pending, error });
+      // If this fails too the transaction is unusable, and the caller fails or isolates the whole batch.
+      await (await sp.rollbackToSavepoint(SAVEPOINT).execute()).releaseSavepoint(SAVEPOINT).execute();
+    }
+  }
+  await flushFast();
+  await trx.commit().execute();
+  return outcomes;
 }
 
 /**
