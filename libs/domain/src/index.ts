@@ -1,7 +1,7 @@
 export * from './events';
 export * from './commands';
 export { DomainError, DOMAIN_ERROR_CODES, isDomainError, type DomainErrorCode } from './domain.errors';
-export { NAME_MAX_LENGTH } from './name.rules';
+export { NAME_MAX_LENGTH, nameProblem } from './name.rules';
 export {
   initialKeyState,
   evolveKey,

@@ -1,19 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString } from 'class-validator';
+import { IsRfc3339DateTime } from '../http/expiry.field';
+import { IsKeyName } from '../http/name.field';
 
 export class CreateKeyDto {
-  @ApiProperty({ description: 'label, 1–100 characters after trimming', example: 'Production' })
+  @ApiProperty({ description: 'label, 1–100 characters after trimming and NFC; no control characters, unpaired surrogates or bidi overrides; at least one visible character', example: 'Production' })
   @IsString({ message: 'name must be a string.' })
-  @MaxLength(1000, { message: 'name must be at most 100 characters.' })
+  @IsKeyName()
   name!: string;
 
-  @ApiPropertyOptional({ description: 'ISO-8601 instant in the future', example: '2030-01-01T00:00:00Z' })
+  @ApiPropertyOptional({ description: 'RFC 3339 date-time in the future', example: '2030-01-01T00:00:00Z' })
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'expires_at must be an ISO-8601 date-time.' })
+  @IsRfc3339DateTime('expires_at')
   expires_at?: string;
 
   @ApiPropertyOptional({ description: 'alias of expires_at' })
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'expiresAt must be an ISO-8601 date-time.' })
+  @IsRfc3339DateTime('expiresAt')
   expiresAt?: string;
 }

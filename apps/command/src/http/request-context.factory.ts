@@ -9,7 +9,15 @@ export function requestContext(req: Request, caller: VerifiedKeyIdentity): Reque
   return {
     actor: { type: 'billing_key', keyId: caller.id, accountId: caller.accountId },
     ipAddress: req.ip ?? null,
-    userAgent: agent ? agent.slice(0, 256) : null,
+    userAgent: agent ? printable(agent) : null,
     correlationId: correlationIdOf(req),
   };
+}
+
+/**
+ * At most 256 code points with controls and unpaired surrogates replaced by U+FFFD: the header goes into event
+ * metadata (jsonb refuses NUL and lone surrogates) and into audit output read in terminals.
+ */
+function printable(value: string): string {
+  return Array.from(value).slice(0, 256).join('').replace(/[\p{Cc}\p{Cs}]/gu, '\uFFFD');
 }

@@ -1,11 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsISO8601, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, ValidateIf } from 'class-validator';
+import { IsRfc3339DateTime } from '../http/expiry.field';
+import { IsKeyName } from '../http/name.field';
 
 export class UpdateKeyDto {
-  @ApiPropertyOptional({ description: 'new label, 1–100 characters after trimming' })
+  @ApiPropertyOptional({ description: 'new label, same rules as on create' })
   @IsOptional()
   @IsString({ message: 'name must be a string.' })
-  @MaxLength(1000, { message: 'name must be at most 100 characters.' })
+  @IsKeyName()
   name?: string;
 
   @ApiPropertyOptional({ description: 'false deactivates, true reactivates' })
@@ -14,13 +16,13 @@ export class UpdateKeyDto {
   active?: boolean;
 
   /** null removes the expiry. */
-  @ApiPropertyOptional({ description: 'ISO-8601 instant in the future, or null to remove the expiry', nullable: true, type: String })
+  @ApiPropertyOptional({ description: 'RFC 3339 date-time in the future, or null to remove the expiry', nullable: true, type: String })
   @ValidateIf((_o, v) => v !== null && v !== undefined)
-  @IsISO8601({ strict: true }, { message: 'expires_at must be an ISO-8601 date-time or null.' })
+  @IsRfc3339DateTime('expires_at', true)
   expires_at?: string | null;
 
   @ApiPropertyOptional({ description: 'alias of expires_at', nullable: true, type: String })
   @ValidateIf((_o, v) => v !== null && v !== undefined)
-  @IsISO8601({ strict: true }, { message: 'expiresAt must be an ISO-8601 date-time or null.' })
+  @IsRfc3339DateTime('expiresAt', true)
   expiresAt?: string | null;
 }
