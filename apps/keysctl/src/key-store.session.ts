@@ -3,7 +3,11 @@ import { readCoreConfig } from '@keys/platform';
 
 export type KeyStoreSession = KeyServiceSession;
 
-/** Opens the event store named by DATABASE_URL (created and migrated if needed) for one CLI command. */
+/**
+ * Opens the event store named by DATABASE_URL for one CLI command; DATABASE_OWNER_URL creates and migrates it
+ * if needed, and the writes go through the app role like the command service's.
+ */
 export function openKeyStore(): Promise<KeyStoreSession> {
-  return openKeyService(readCoreConfig().databaseUrl);
+  const config = readCoreConfig();
+  return openKeyService(config.databaseUrl, { ownerUrl: config.databaseOwnerUrl });
 }

@@ -39,6 +39,7 @@ export {
   DatabaseNameError,
   MigrationFailedError,
 } from './event-store.errors';
-export { openEventStore } from './open-store';
+export { type OpenEventStoreOptions, openEventStore, prepareEventStore } from './open-store';
+export { APP_FUNCTIONS, APP_SEQUENCES, APP_TABLE_PRIVILEGES, grantAppRole, roleOfUrl } from './database-roles';
 export { AppendNotifications, APPENDS_CHANNEL } from './append-notifications';
 export { SessionLock } from './session-lock';

@@ -9,8 +9,8 @@ export interface KeyServiceSession {
 }
 
 /** Opens the store (created and migrated if needed) with the write path on top, for a CLI run or a test. */
-export async function openKeyService(databaseUrl: string, options: { max?: number } = {}): Promise<KeyServiceSession> {
-  const db = await openEventStore(databaseUrl, { max: options.max ?? 4 });
+export async function openKeyService(databaseUrl: string, options: { max?: number; ownerUrl?: string } = {}): Promise<KeyServiceSession> {
+  const db = await openEventStore(databaseUrl, { max: options.max ?? 4, ownerUrl: options.ownerUrl });
   const appender = new EventAppender(db);
   return {
     db,

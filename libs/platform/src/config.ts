@@ -70,6 +70,11 @@ export type DatabaseSsl = 'disable' | 'require' | 'verify-full';
 export interface CoreConfig {
   /** DATABASE_URL with DATABASE_SSL applied (see `withDatabaseSsl`): what every pool and client connects with. */
   databaseUrl: string;
+  /**
+   * DATABASE_OWNER_URL (default: DATABASE_URL) with DATABASE_SSL applied: the role that owns the schema, used
+   * only to create the database, migrate and grant DATABASE_URL's role its privileges.
+   */
+  databaseOwnerUrl: string;
   /** `disable` | `require` | `verify-full`; applied on top of DATABASE_URL. */
   databaseSsl: 'disable' | 'require' | 'verify-full';
   databaseSslCaFile?: string;
@@ -98,8 +103,11 @@ export function readCoreConfig(env: Env = process.env): CoreConfig {
     }
   }
   const baseUrl = readEnv.url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/keys', ['postgres', 'postgresql']);
+  const ownerUrl = readEnv.url(env, 'DATABASE_OWNER_URL', baseUrl, ['postgres', 'postgresql']);
+  if (ownerUrl !== baseUrl) checkOwnerUrl(baseUrl, ownerUrl);
   return {
     databaseUrl: withDatabaseSsl(baseUrl, ssl, caFile),
+    databaseOwnerUrl: withDatabaseSsl(ownerUrl, ssl, caFile),
     databaseSsl: ssl,
     databaseSslCaFile: caFile,
     natsUrl: readEnv.url(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats', 'tls', 'ws', 'wss']),
@@ -110,6 +118,18 @@ export function readCoreConfig(env: Env = process.env): CoreConfig {
     subjectPrefix: readEnv.subjectToken(env, 'KEYS_SUBJECT_PREFIX', 'keys.v1'),
     streamReplicas: readEnv.int(env, 'KEYS_STREAM_REPLICAS', 1, { min: 1, max: 5 }),
   };
+}
+
+/** The owner must migrate the database the apps use, and grants go to a role named in DATABASE_URL. */
+function checkOwnerUrl(appUrl: string, ownerUrl: string): void {
+  const app = new URL(appUrl);
+  const owner = new URL(ownerUrl);
+  if (app.host !== owner.host || app.pathname !== owner.pathname) {
+    throw new ConfigError(`DATABASE_OWNER_URL must name the same server and database as DATABASE_URL, got "${redactUrl(ownerUrl)}" and "${redactUrl(appUrl)}"`);
+  }
+  if (app.username === '' || owner.username === '') {
+    throw new ConfigError('DATABASE_URL and DATABASE_OWNER_URL must both name a user when they differ');
+  }
 }
 
 /**

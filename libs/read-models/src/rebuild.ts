@@ -47,11 +47,29 @@ export class RebuildInProgressError extends Error {
   }
 }
 
-/** Creates empty tables with the live tables' columns, constraints and indexes. */
+/** Creates empty tables with the live tables' columns, constraints, indexes and grants. */
 export async function createTablesLikeLive(db: Db, tables: ReadModelTables): Promise<void> {
   await dropTables(db, tables);
   await sql`create table ${sql.table(tables.keys)} (like keys including all)`.execute(db);
   await sql`create table ${sql.table(tables.securityLog)} (like security_log including all)`.execute(db);
+  await copyGrants(db, LIVE_TABLES.keys, tables.keys);
+  await copyGrants(db, LIVE_TABLES.securityLog, tables.securityLog);
+}
+
+/**
+ * `like ... including all` copies no privileges: without this the app role (database-roles.ts in
+ * event-store) would lose its access to the read models at the swap, since the rebuild runs as the owner.
+ */
+async function copyGrants(db: Db, from: string, to: string): Promise<void> {
+  const { rows } = await sql<{ grantee: string; privilege: string }>`
+    select case when a.grantee = 0 then 'public' else quote_ident(r.rolname) end as grantee, a.privilege_type as privilege
+      from pg_class c
+      cross join lateral aclexplode(c.relacl) a
+      left join pg_roles r on r.oid = a.grantee
+     where c.oid = ${from}::regclass and a.grantee <> c.relowner`.execute(db);
+  for (const { grantee, privilege } of rows) {
+    await sql`grant ${sql.raw(privilege)} on table ${sql.table(to)} to ${sql.raw(grantee)}`.execute(db);
+  }
 }
 
 export async function dropTables(db: Db, tables: ReadModelTables): Promise<void> {

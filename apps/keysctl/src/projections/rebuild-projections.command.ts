@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { migrateToLatest } from '@keys/event-store';
+import { grantAppRole, migrateToLatest, roleOfUrl } from '@keys/event-store';
 import { type ReadModelDatabase, type RebuildProgress, rebuildReadModels } from '@keys/read-models';
 import { readCoreConfig } from '@keys/platform';
 import { type Output, parseOptions, positiveInt, progress, UsageError } from '../cli';
@@ -17,13 +17,17 @@ export async function rebuildProjections(args: string[], out: Output): Promise<n
   const batchSize = positiveInt(values, 'batch-size', 1000);
   if (batchSize === 0) throw new UsageError('--batch-size starts at 1');
 
-  const db = (await openExistingEventStore()) as unknown as Kysely<ReadModelDatabase>;
+  // As the owner: the rebuild creates, renames and drops tables, which the app role may not do.
+  const config = readCoreConfig();
+  const db = (await openExistingEventStore(config.databaseOwnerUrl)) as unknown as Kysely<ReadModelDatabase>;
   try {
     await migrateToLatest(db); // a store that predates the read models gets their tables first
+    const appRole = roleOfUrl(config.databaseUrl);
+    if (appRole !== undefined && appRole !== roleOfUrl(config.databaseOwnerUrl)) await grantAppRole(db, appRole);
     const started = Date.now();
     const bar = progress('replaying');
     let phase: RebuildProgress['phase'] = 'replay';
-    const result = await rebuildReadModels(db, readCoreConfig().databaseUrl, {
+    const result = await rebuildReadModels(db, config.databaseOwnerUrl, {
       batchSize,
       onProgress: (p) => {
         if (p.phase === 'replay') {
