@@ -11,11 +11,17 @@ export const DEPLOY_NATS_CONF = resolve(__dirname, '../../deploy/nats.conf');
 export const NATS_USERS = ['command', 'verifier', 'projector', 'gateway'] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 
+/** The inbox prefix deploy/nats.conf gives each user (NATS_INBOX_PREFIX in deploy/compose.yaml). */
+export const inboxPrefixOf = (user: NatsUser): string => `_INBOX_${user}`;
+
 /** A private nats-server running deploy/nats.conf, with a random password per user. */
 export interface DeployNats {
   url: string;
-  /** Connects the way the apps do (libs/bus connectNats, NATS_USER/NATS_PASSWORD). */
-  connectAs(user: NatsUser): Promise<NatsConnection>;
+  /**
+   * Connects the way the apps do (libs/bus connectNats, NATS_USER/NATS_PASSWORD/NATS_INBOX_PREFIX), with
+   * the user's own inbox prefix unless told otherwise.
+   */
+  connectAs(user: NatsUser, options?: { inboxPrefix?: string }): Promise<NatsConnection>;
   stop(): Promise<void>;
 }
 
@@ -58,8 +64,9 @@ export async function startDeployNats(): Promise<DeployNats> {
   const connections: NatsConnection[] = [];
   return {
     url,
-    async connectAs(user) {
-      const nc = await connectNats({ url, user, password: passwords[user] }, `deploy-test-${user}`, { maxReconnectAttempts: 0 });
+    async connectAs(user, options = {}) {
+      const inboxPrefix = options.inboxPrefix ?? inboxPrefixOf(user);
+      const nc = await connectNats({ url, user, password: passwords[user], inboxPrefix }, `deploy-test-${user}`, { maxReconnectAttempts: 0 });
       connections.push(nc);
       return nc;
     },

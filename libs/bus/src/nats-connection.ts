@@ -7,6 +7,12 @@ export interface NatsSettings {
   password?: string;
   /** Path to a .creds file (JWT + nkey seed); takes precedence over user/password. */
   credsFile?: string;
+  /**
+   * Prefix of this connection's reply inboxes (requests, JetStream API and deliveries) instead of `_INBOX`.
+   * deploy/nats.conf lets each user subscribe only to its own prefix, so no user can read another's replies.
+   * Defaults to env NATS_INBOX_PREFIX.
+   */
+  inboxPrefix?: string;
 }
 
 export function natsSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): NatsSettings {
@@ -15,6 +21,7 @@ export function natsSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): NatsS
     user: env.NATS_USER || undefined,
     password: env.NATS_PASSWORD || undefined,
     credsFile: env.NATS_CREDS || undefined,
+    inboxPrefix: env.NATS_INBOX_PREFIX || undefined,
   };
 }
 
@@ -33,6 +40,8 @@ export async function connectNats(settings: NatsSettings, name: string, extra: P
     // case it later times out: that alone doubled the client CPU of a publish (README Performance). Our
     // errors are reported by message and code, never by that stack.
     noAsyncTraces: true,
+    // Read here as well as in natsSettingsFromEnv: the apps build their settings from their own config.
+    inboxPrefix: settings.inboxPrefix ?? (process.env.NATS_INBOX_PREFIX || undefined),
     ...extra,
   };
   if (settings.credsFile) {
