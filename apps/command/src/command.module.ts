@@ -1,7 +1,7 @@
 import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { sql } from 'kysely';
 import { KEY_VERIFIER, KeyAuthGuard, NatsKeyVerifier } from '@keys/auth';
-import { NatsHolder, ensureKeyStream } from '@keys/bus';
+import { NatsHolder, VerifierPropagation, ensureKeyStream } from '@keys/bus';
 import { AppendNotifications, EventAppender, SessionLock, openEventStore } from '@keys/event-store';
 import { type CommandDb, KeyCommandService } from '@keys/key-service';
 import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
@@ -11,6 +11,7 @@ import { LocalKeyVerifier } from './auth/local-key.verifier';
 import { COMMAND_CONFIG, type CommandConfig } from './command.config';
 import { BillingKeyAuthGuard } from './http/billing-key-auth.guard';
 import { RateLimitGuard } from './http/rate-limit.guard';
+import { VerificationPropagationInterceptor } from './http/verification-propagation.interceptor';
 import { CreateKeyHttpController } from './create-key/create-key.http.controller';
 import { DeleteKeyHttpController } from './delete-key/delete-key.http.controller';
 import { ExpirySweep } from './expiry-sweep/expiry.sweep';
@@ -34,6 +35,17 @@ const RELAY_LOCK_KEY = 7_362_010_002;
     BillingKeyAuthGuard,
     RateLimitGuard,
     ReadYourWritesInterceptor,
+    VerificationPropagationInterceptor,
+    {
+      provide: VerifierPropagation,
+      inject: [NatsHolder, COMMAND_CONFIG],
+      useFactory: (nats: NatsHolder, config: CommandConfig) =>
+        new VerifierPropagation(() => (nats.connected ? nats.current : null), {
+          subjectPrefix: config.subjectPrefix,
+          timeoutMs: config.verifyPropagationTimeoutMs,
+          livenessMs: config.verifierLivenessMs,
+        }),
+    },
     // Reads come from the projector's read models in the same database (DESIGN §4).
     { provide: ReadModelReader, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new ReadModelReader(db as never) },
     { provide: ProjectionFreshness, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new ProjectionFreshness(db as never) },
@@ -58,7 +70,7 @@ const RELAY_LOCK_KEY = 7_362_010_002;
       useFactory: (db: CommandDb, nats: NatsHolder, config: CommandConfig) =>
         new FallbackKeyVerifier(
           // No retries: the local lookup is the better answer when no verifier is subscribed.
-          new NatsKeyVerifier(() => (nats.connected ? nats.current : null), { subjectPrefix: config.subjectPrefix, timeoutMs: 250, noResponderRetries: 0 }),
+          new NatsKeyVerifier(() => (nats.connected ? nats.current : null), { subjectPrefix: config.subjectPrefix, timeoutMs: 250, noResponderRetries: 0, timeoutRetries: 0 }),
           new LocalKeyVerifier(db),
         ),
     },
@@ -96,6 +108,7 @@ export class CommandModule implements OnApplicationBootstrap, OnApplicationShutd
     private readonly relay: OutboxRelay,
     private readonly sweep: ExpirySweep,
     private readonly readiness: ReadinessRegistry,
+    private readonly propagation: VerifierPropagation,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -105,11 +118,16 @@ export class CommandModule implements OnApplicationBootstrap, OnApplicationShutd
     });
     this.readiness.register('nats', () => ({ ok: this.nats.connected }));
     await this.notifications.start();
+    void this.nats.ready().then(
+      (nc) => this.propagation.attach(nc),
+      () => undefined,
+    );
     if (this.config.runRelay) this.relay.start();
     if (this.config.runExpirySweep) this.sweep.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.propagation.close();
     await this.sweep.stop();
     await this.relay.stop();
     await this.appender.close();

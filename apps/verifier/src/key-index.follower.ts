@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { AckPolicy, ConsumerEvents, DeliverPolicy, type ConsumerMessages, type JsMsg, nanos } from 'nats';
@@ -77,6 +78,7 @@ export class KeyIndexFollower {
   private readonly unreadableWarning = new ThrottledWarning(this.logger);
   private syncing: Promise<void> | null = null;
   private syncAgain = false;
+  private readonly appliedListeners: Array<(position: number) => void> = [];
   private loops: Promise<void>[] = [];
   private messages: ConsumerMessages | null = null;
   private readonly caughtUpOnce: Promise<void>;
@@ -104,6 +106,11 @@ export class KeyIndexFollower {
     this.markCaughtUp(); // release anyone still waiting for the first catch-up
     await Promise.all(this.loops);
     await this.syncing?.catch(() => undefined);
+  }
+
+  /** Called after every store read that applied something, with the position reached. */
+  onApplied(listener: (position: number) => void): void {
+    this.appliedListeners.push(listener);
   }
 
   /** Resolves once the index has read the whole store at least once (or the follower stopped). */
@@ -134,12 +141,14 @@ export class KeyIndexFollower {
       return this.syncing;
     }
     const run = async () => {
+      const before = this.index.position;
       try {
         do {
           this.syncAgain = false;
           await this.readStoreToHead();
         } while (this.syncAgain && this.running);
         this.storeFollowing = true;
+        if (this.index.position > before) for (const listener of this.appliedListeners) listener(this.index.position);
       } catch (err) {
         this.storeFollowing = false;
         throw err;
@@ -230,6 +239,9 @@ export class KeyIndexFollower {
         // also keeps retrying after the connection is closed.)
         const jsm = await nc.jetstreamManager();
         const info = await jsm.consumers.add(this.settings.streamName, {
+          // Named, so the create request carries the name in its subject, where NATS permissions can keep this
+          // user away from every other consumer (a nameless create names it in the body, which they cannot see).
+          name: `verifier-${randomBytes(8).toString('hex')}`,
           deliver_policy: DeliverPolicy.New,
           ack_policy: AckPolicy.None,
           filter_subject: allEventsSubject(this.settings.subjectPrefix),

@@ -94,29 +94,30 @@ describe('verifier staleness policy', () => {
     await waitFor(() => verifier.app.get(KeyIndexFollower).status().busFollowing, { timeoutMs: 5000 });
   });
 
-  it('Postgres cut: an event announced on the bus but unreadable shows as lag (not ready) until the store is back', async () => {
+  it('Postgres cut: a write it cannot read fences it (no stale answer), and it rejoins once the store is back', async () => {
     const created = await createProxyKey();
     await eventually(created.key, 'VALID');
     await pgProxy.cut();
     try {
       await waitFor(() => !verifier.app.get(KeyIndexFollower).status().storeFollowing, { timeoutMs: 5000 });
-      // Nothing new yet: as far as anyone can tell the index is current.
-      expect((await readiness()).status).toBe(200);
-      expect((await api.put(`/api/keys/${created.id}`, { active: false })).status).toBe(200);
-      // The bus says there is news; its content is not trusted, so the verifier cannot apply it and says so
-      // (readiness fails once the lag passes VERIFIER_READY_MAX_LAG).
-      const behind = await waitFor(async () => {
-        const r = await readiness();
-        return Number(r.body.checks.index.details?.lag) > 0 ? r : null;
-      });
-      expect(behind.body.checks.index.details).toMatchObject({ storeFollowing: false, busFollowing: true, applied: behind.body.checks.index.details?.head });
-      expect((await client.verify(created.key, 'proxy')).code).toBe('VALID'); // stale, and reported as such
+      // Nothing new yet: as far as anyone can tell the index is current, so it keeps answering.
+      expect((await client.verify(created.key, 'proxy')).code).toBe('VALID');
+      const put = await api.put(`/api/keys/${created.id}`, { active: false });
+      expect(put.status).toBe(200);
+      // It could not apply the write in time, so the write ordered it out of service before answering.
+      expect(put.headers.get('x-keys-propagation')).toBe('fenced');
+      // No answer at all: no responders once it has left, or its drop of a request that was already on its way.
+      await expect(client.verify(created.key, 'proxy')).rejects.toMatchObject({ code: expect.stringMatching(/^(503|TIMEOUT)$/) });
+      const r = await readiness();
+      expect(r.status).toBe(503);
+      expect(r.body.checks.nats).toMatchObject({ ok: false, details: { serving: false } });
     } finally {
       await pgProxy.restore();
     }
     await eventually(created.key, 'INACTIVE', 5000);
     await waitFor(async () => (await readiness()).status === 200, { timeoutMs: 5000 });
-    expect((await api.delete(`/api/keys/${created.id}`)).status).toBe(200);
-    await eventually(created.key, 'DELETED', 1000);
+    const del = await api.delete(`/api/keys/${created.id}`);
+    expect(del.headers.get('x-keys-propagation')).toBe('confirmed');
+    expect((await client.verify(created.key, 'proxy')).code).toBe('DELETED');
   });
 });

@@ -1,4 +1,4 @@
-import { type CoreConfig, readCoreConfig, readEnv } from '@keys/platform';
+import { ConfigError, type CoreConfig, readCoreConfig, readEnv } from '@keys/platform';
 
 export interface VerifierConfig extends CoreConfig {
   port: number;
@@ -10,17 +10,33 @@ export interface VerifierConfig extends CoreConfig {
   storePollIntervalMs: number;
   /** How long a JetStream pull waits; heartbeats (half of it) tell when the consumer is gone. */
   jetStreamExpiresMs: number;
+  /** How often the instance announces its applied position to the writers and checks it has not stalled. */
+  heartbeatMs: number;
+  /** A heartbeat later than this means the process stalled: stop answering until the store is read again. */
+  stallMs: number;
+  /** How long the instance announces itself before joining the queue group. */
+  joinGraceMs: number;
 }
 
 export function readVerifierConfig(env: NodeJS.ProcessEnv = process.env): VerifierConfig {
-  return {
+  return checked({
     ...readCoreConfig(env),
     port: readEnv.int(env, 'PORT', 3002, { min: 0, max: 65535 }),
     readyMaxLagEvents: readEnv.int(env, 'VERIFIER_READY_MAX_LAG', 10, { min: 0, max: 1_000_000 }),
     catchUpBatchSize: readEnv.int(env, 'VERIFIER_CATCH_UP_BATCH', 5000, { min: 1, max: 100_000 }),
     storePollIntervalMs: readEnv.int(env, 'VERIFIER_STORE_POLL_MS', 1000, { min: 10, max: 60_000 }),
     jetStreamExpiresMs: readEnv.int(env, 'VERIFIER_JETSTREAM_EXPIRES_MS', 5000, { min: 1000, max: 60_000 }),
-  };
+    heartbeatMs: readEnv.int(env, 'VERIFIER_HEARTBEAT_MS', 100, { min: 10, max: 10_000 }),
+    stallMs: readEnv.int(env, 'VERIFIER_STALL_MS', 500, { min: 30, max: 60_000 }),
+    joinGraceMs: readEnv.int(env, 'VERIFIER_JOIN_GRACE_MS', 200, { min: 0, max: 60_000 }),
+  });
+}
+
+function checked(config: VerifierConfig): VerifierConfig {
+  if (config.stallMs < 2 * config.heartbeatMs) {
+    throw new ConfigError(`VERIFIER_STALL_MS must be at least twice VERIFIER_HEARTBEAT_MS, got ${config.stallMs} and ${config.heartbeatMs}`);
+  }
+  return config;
 }
 
 export const VERIFIER_CONFIG = Symbol('VERIFIER_CONFIG');

@@ -5,6 +5,7 @@ import { AppendNotifications, type Database, openEventStore } from '@keys/event-
 import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
 import { KeyIndex } from './key-index';
 import { KeyIndexFollower } from './key-index.follower';
+import { ServingMembership } from './serving-membership';
 import { VERIFIER_CONFIG, type VerifierConfig } from './verifier.config';
 import { VerifyMessageController } from './verify.message.controller';
 
@@ -42,8 +43,19 @@ const VERIFIER_DB = Symbol('VERIFIER_DB');
       inject: [KeyIndex, VERIFIER_CONFIG],
       useFactory: (index: KeyIndex, config: VerifierConfig) => new VerifyMessageController(index, config.subjectPrefix),
     },
+    {
+      provide: ServingMembership,
+      inject: [KeyIndexFollower, VerifyMessageController, NatsHolder, VERIFIER_CONFIG],
+      useFactory: (follower: KeyIndexFollower, controller: VerifyMessageController, nats: NatsHolder, config: VerifierConfig) =>
+        new ServingMembership(follower, controller, nats, {
+          subjectPrefix: config.subjectPrefix,
+          heartbeatMs: config.heartbeatMs,
+          stallMs: config.stallMs,
+          joinGraceMs: config.joinGraceMs,
+        }),
+    },
   ],
-  exports: [KeyIndex, KeyIndexFollower, VerifyMessageController],
+  exports: [KeyIndex, KeyIndexFollower, VerifyMessageController, ServingMembership],
 })
 export class VerifierModule implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('verifier');
@@ -60,6 +72,7 @@ export class VerifierModule implements OnApplicationBootstrap, OnApplicationShut
     private readonly notifications: AppendNotifications,
     private readonly follower: KeyIndexFollower,
     private readonly controller: VerifyMessageController,
+    private readonly membership: ServingMembership,
     private readonly readiness: ReadinessRegistry,
   ) {}
 
@@ -68,20 +81,22 @@ export class VerifierModule implements OnApplicationBootstrap, OnApplicationShut
       const status = this.follower.status();
       return { ok: status.caughtUp && status.lag <= this.config.readyMaxLagEvents, details: { ...status } };
     });
-    this.readiness.register('nats', () => ({ ok: this.nats.connected && this.controller.listening }));
+    this.readiness.register('nats', () => ({ ok: this.nats.connected && this.membership.serving, details: { instance: this.membership.instance, serving: this.membership.serving } }));
     await this.notifications.start();
     this.follower.start();
     // Join the queue group only once the index holds the whole store: an instance that answered while
-    // still loading would call every key NOT_FOUND while its peers know better.
+    // still loading would call every key NOT_FOUND while its peers know better. From then on the membership
+    // decides when this instance answers (ServingMembership).
     void Promise.all([this.follower.whenCaughtUp(), this.nats.ready()])
       .then(([, nc]) => {
-        if (!this.stopping) this.controller.listen(nc);
+        if (!this.stopping) this.membership.start(nc);
       })
       .catch((err) => this.logger.error(`verifier could not start answering: ${(err as Error).message}`));
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    await this.membership.stop();
     await this.controller.close();
     await this.follower.stop();
     await this.notifications.close();

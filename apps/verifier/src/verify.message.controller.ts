@@ -18,6 +18,13 @@ const refusedReplies = counter({
   name: 'keys_verify_refused_replies_total',
   help: 'Verification requests dropped unanswered because their reply subject is not a requester inbox',
 });
+const dropped = counter({
+  name: 'keys_verify_dropped_total',
+  help: 'Verification requests left unanswered because this instance was out of service (fenced, stalled, rejoining), by reason; the caller retries',
+  labelNames: ['reason'],
+});
+/** Most requests held while joining; more are dropped (their callers retry). */
+const MAX_HELD = 10_000;
 // Bound once: labelling per request would hash the label set every time.
 const byCode = Object.fromEntries(Object.keys(VERIFY_STATUS).map((code) => [code, verifications.labels(code)])) as Record<VerifyCode, ReturnType<typeof verifications.labels>>;
 
@@ -48,6 +55,13 @@ export class VerifyMessageController {
   refused = 0;
   private readonly isInbox: ReplySubjectCheck;
   private readonly refusedWarning = new ThrottledWarning(this.logger);
+  /** False once suspended: messages the client library still delivers are dropped. */
+  private accepting = true;
+  /** Requests waiting for release() while joining; null when answering directly. */
+  private held: Msg[] | null = null;
+  private stallMs = Number.POSITIVE_INFINITY;
+  private lastTickAt = Date.now();
+  private onStall: () => void = () => undefined;
 
   constructor(
     private readonly index: KeyIndex,
@@ -56,12 +70,46 @@ export class VerifyMessageController {
     this.isInbox = replySubjectCheck(subjectPrefix);
   }
 
-  listen(nc: NatsConnection): void {
+  /** How stale the membership's heartbeat may be before a request is taken as a sign of a stall. */
+  guard(options: { stallMs: number; onStall: () => void }): void {
+    this.stallMs = options.stallMs;
+    this.onStall = options.onStall;
+  }
+
+  /** The membership's heartbeat: this process is running on time. */
+  tick(nowMs: number): void {
+    this.lastTickAt = nowMs;
+  }
+
+  /** Joins the queue group; with `hold`, requests wait (bounded) until release(). */
+  listen(nc: NatsConnection, options: { hold?: boolean } = {}): void {
+    if (options.hold) this.held ??= [];
+    this.accepting = true;
     if (this.subscription) return;
     this.subscription = nc.subscribe(verifySubject(this.subjectPrefix), {
       queue: VERIFIER_QUEUE_GROUP,
       callback: (err, msg) => this.onMessage(err, msg),
     });
+  }
+
+  /** Answers the requests held since listen({ hold: true }) and every later one. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const msg of held) this.answerMessage(msg, Date.now());
+  }
+
+  /**
+   * Leaves the queue group at once, answering nothing more: requests already delivered or held are dropped,
+   * so their callers retry and reach an instance that is current.
+   */
+  suspend(): void {
+    this.accepting = false;
+    if (this.held) dropped.labels('out_of_service').inc(this.held.length);
+    this.held = null;
+    const subscription = this.subscription;
+    this.subscription = null;
+    subscription?.unsubscribe();
   }
 
   get listening(): boolean {
@@ -77,21 +125,21 @@ export class VerifyMessageController {
 
   /** The verdict for one request's bytes (exposed for tests and benchmarks). */
   answer(data: Uint8Array): Verdict {
-    return this.respond(data).verdict;
+    return this.respond(data, Date.now()).verdict;
   }
 
   /**
    * The verdict and its encoded answer. The verdict is always `judgeKey`'s, at the time of the request;
    * only the encoding of a VALID answer is reused, per key, until the next event for that key.
    */
-  private respond(data: Uint8Array): Answer {
+  private respond(data: Uint8Array, nowMs: number): Answer {
     const request = parseVerifyRequest(data);
     if (!request) return BAD_REQUEST;
     const parsed = parseKey(request.key);
     if (!parsed.ok) return MALFORMED;
     const slot = this.index.slotOf(digestOfKey(parsed.key));
     if (slot < 0) return NOT_FOUND;
-    const verdict = judgeKey(this.index.keyAt(slot, parsed.prefix), request.scope, Date.now());
+    const verdict = judgeKey(this.index.keyAt(slot, parsed.prefix), request.scope, nowMs);
     if (!verdict.valid) return { verdict, bytes: encodeVerdict(verdict) };
     let bytes = this.index.cachedAnswer(slot);
     if (!bytes) {
@@ -111,10 +159,31 @@ export class VerifyMessageController {
       this.refuse();
       return;
     }
+    if (!this.accepting) {
+      dropped.labels('out_of_service').inc();
+      return;
+    }
+    const now = Date.now();
+    if (now - this.lastTickAt > this.stallMs) {
+      // The heartbeat has not run for too long (a pause, a starved event loop): writers may have stopped
+      // waiting for this instance, so it must not answer before reading the store again.
+      dropped.labels('stalled').inc();
+      this.onStall();
+      return;
+    }
+    if (this.held) {
+      if (this.held.length < MAX_HELD) this.held.push(msg);
+      else dropped.labels('out_of_service').inc();
+      return;
+    }
+    this.answerMessage(msg, now);
+  }
+
+  private answerMessage(msg: Msg, now: number): void {
     const started = performance.now();
     let answer: Answer;
     try {
-      answer = this.respond(msg.data);
+      answer = this.respond(msg.data, now);
     } catch (error) {
       // Not expected; answer rather than leave the caller waiting for a timeout.
       this.logger.error(`verify failed: ${(error as Error).message}`);

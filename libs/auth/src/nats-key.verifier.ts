@@ -25,6 +25,11 @@ export interface NatsKeyVerifierOptions {
   noResponderRetries?: number;
   /** First pause before a retry; doubles each time. */
   retryBackoffMs?: number;
+  /**
+   * Extra attempts after a timeout. A verifier that leaves the queue group to catch up (see the verifier's
+   * membership) drops the requests it already had; asking again reaches an instance that is current.
+   */
+  timeoutRetries?: number;
 }
 
 /** A connection, or a function giving the current one (null while disconnected, to fail fast). */
@@ -41,6 +46,7 @@ export class NatsKeyVerifier implements KeyVerifier {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly backoffMs: number;
+  private readonly timeoutRetries: number;
 
   constructor(
     private readonly connection: NatsConnectionSource,
@@ -50,10 +56,12 @@ export class NatsKeyVerifier implements KeyVerifier {
     this.timeoutMs = options.timeoutMs ?? 500;
     this.retries = options.noResponderRetries ?? 3;
     this.backoffMs = options.retryBackoffMs ?? 20;
+    this.timeoutRetries = options.timeoutRetries ?? 1;
   }
 
   async verify(key: string, scope: KeyType): Promise<Verdict> {
     const body = encodeJson({ key, scope });
+    let timeouts = 0;
     for (let attempt = 0; ; attempt++) {
       const nc = typeof this.connection === 'function' ? this.connection() : this.connection;
       if (!nc || nc.isClosed()) throw new VerifierUnavailableError('disconnected', 'Not connected to NATS.');
@@ -69,7 +77,10 @@ export class NatsKeyVerifier implements KeyVerifier {
           }
           throw new VerifierUnavailableError('no_responders', 'No key verifier is running.');
         }
-        if (code === ErrorCode.Timeout) throw new VerifierUnavailableError('timeout', `The key verifier did not answer within ${this.timeoutMs} ms.`);
+        if (code === ErrorCode.Timeout) {
+          if (timeouts++ < this.timeoutRetries) continue;
+          throw new VerifierUnavailableError('timeout', `The key verifier did not answer within ${this.timeoutMs} ms.`);
+        }
         throw new VerifierUnavailableError('disconnected', `The verify request failed: ${(err as Error).message}`);
       }
       return toVerdict(data);
