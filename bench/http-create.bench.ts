@@ -1,12 +1,16 @@
 import { EventAppender, openEventStore } from '@keys/event-store';
 import { KeyCommandService } from '@keys/key-service';
-import { startApp, waitForHttp } from './app-process';
+import { type AppProcess, startApp, waitForHttp } from './app-process';
 import type { BenchEnv } from './bench-env';
 import { type BenchResult, round, throughput } from './bench-result';
 import { httpClient } from './http-client';
 
-/** POST /api/keys per second at `concurrency` in flight, over real HTTP to the command app in its own process. */
-export async function httpCreateThroughput(env: BenchEnv, baseline: number, concurrency: number, durationMs: number): Promise<BenchResult> {
+/**
+ * POST /api/keys per second at `concurrency` in flight, over real HTTP to the command app in its own process, with
+ * `verifierCount` verifier processes (each create answers once every verifier has applied it; `_nowait`: the wait
+ * switched off, to show what it costs).
+ */
+export async function httpCreateThroughput(env: BenchEnv, baseline: number, concurrency: number, durationMs: number, verifierCount = 1, waitForVerifiers = true): Promise<BenchResult> {
   const db = await openEventStore(env.databaseUrl, { max: 2 });
   const keys = new KeyCommandService(db, new EventAppender(db));
   const account = await keys.createAccount('bench', { actor: { type: 'operator', name: 'bench' }, ipAddress: null, userAgent: null, correlationId: 'bench' });
@@ -14,10 +18,11 @@ export async function httpCreateThroughput(env: BenchEnv, baseline: number, conc
   const port = '3900';
   const shared = { DATABASE_URL: env.databaseUrl, NATS_URL: env.natsUrl, KEYS_STREAM: env.streamName, KEYS_SUBJECT_PREFIX: env.subjectPrefix };
   // The system as deployed: the command authenticates billing keys through the verifier.
-  const verifier = startApp('verifier', { ...shared, PORT: '3902' });
-  const app = startApp('command', { RATE_LIMIT_PER_SECOND: '0', ...shared, PORT: port });
+  const verifiers: AppProcess[] = [];
+  for (let i = 0; i < verifierCount; i++) verifiers.push(startApp('verifier', { ...shared, PORT: String(3902 + 10 * i) }));
+  const app = startApp('command', { RATE_LIMIT_PER_SECOND: '0', ...(waitForVerifiers ? {} : { VERIFY_PROPAGATION_TIMEOUT_MS: '0' }), ...shared, PORT: port });
   try {
-    await waitForHttp(`http://127.0.0.1:3902/health/ready`);
+    for (let i = 0; i < verifierCount; i++) await waitForHttp(`http://127.0.0.1:${3902 + 10 * i}/health/ready`);
     await waitForHttp(`http://127.0.0.1:${port}/health/ready`);
     const headers = { authorization: `Bearer ${account.billingKey.key}`, 'content-type': 'application/json' };
     const body = JSON.stringify({ name: 'bench' });
@@ -28,9 +33,10 @@ export async function httpCreateThroughput(env: BenchEnv, baseline: number, conc
     });
     client.close();
     const ratio = value / baseline;
-    return { name: 'http_create_throughput', value: round(value), unit: 'requests/s', baseline: round(baseline), ratio: round(ratio), target: 'ratio >= 0.5', met: ratio >= 0.5 };
+    const name = `http_create_throughput${verifierCount === 1 ? '' : `_${verifierCount}v`}${waitForVerifiers ? '' : '_nowait'}`;
+    return { name, value: round(value), unit: 'requests/s', baseline: round(baseline), ratio: round(ratio), target: 'ratio >= 0.5', met: ratio >= 0.5 };
   } finally {
     await app.stop();
-    await verifier.stop();
+    for (const v of verifiers) await v.stop();
   }
 }

@@ -13,6 +13,7 @@ import { rebuildThroughput } from './rebuild.bench';
 import { revocationP99 } from './revocation.bench';
 import { verifierColdStart } from './verifier-cold-start.bench';
 import { verifyBenchmarks } from './verify.bench';
+import { deleteLatency } from './write-propagation.bench';
 
 // `npm run bench`: measures the hot paths against raw baselines measured in the same run, prints a table
 // and writes bench/results.json. Targets not met are reported as such.
@@ -21,6 +22,8 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
 /** Keys in the large store of rebuild_throughput and verifier_cold_start (plus one change per ten keys). */
 const LARGE_STORE_KEYS = Number(process.env.BENCH_LARGE_STORE_KEYS ?? 1_000_000);
 const REVOKED_KEYS = 250;
+/** DELETEs timed per setting in delete_latency_<n>v. */
+const DELETED_KEYS = Number(process.env.BENCH_DELETED_KEYS ?? 300);
 const LAG_DURATION_MS = Number(process.env.BENCH_LAG_DURATION_MS ?? 10_000);
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
@@ -38,6 +41,9 @@ async function main(): Promise<void> {
       // events append_throughput left behind.
       results.push(await withEnv((e) => httpCreateThroughput(e, baseline, 32, DURATION_MS)));
     }
+    if (wanted('http_create_throughput_nowait')) results.push(await withEnv(async (e) => httpCreateThroughput(e, await raw(), 32, DURATION_MS, 1, false)));
+    if (wanted('http_create_throughput_2v')) results.push(await withEnv(async (e) => httpCreateThroughput(e, await raw(), 32, DURATION_MS, 2)));
+    for (const n of [1, 2]) if (wanted(`delete_latency_${n}v`)) results.push(await withEnv((e) => deleteLatency(e, n, DELETED_KEYS)));
     if (wanted('verify_throughput') || wanted('verify_p50')) results.push(...(await withEnv((e) => verifyBenchmarks(e, DURATION_MS, wanted))));
     if (wanted('revocation_p99')) results.push(await withEnv((e) => revocationP99(e, REVOKED_KEYS)));
     if (wanted('projection_lag_p99')) results.push(await withEnv((e) => projectionLagP99(e, LAG_DURATION_MS)));

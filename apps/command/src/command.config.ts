@@ -21,7 +21,10 @@ export interface CommandConfig extends CoreConfig {
    */
   authFailuresPerMinute: number;
   authFailureBurst: number;
-  /** Longest wait for every serving verifier to apply a write before ordering the late ones out of service. */
+  /**
+   * Longest wait for every serving verifier to apply a write before ordering the late ones out of service; 0 does
+   * not wait (writes answer `unconfirmed`, as before this guarantee existed).
+   */
   verifyPropagationTimeoutMs: number;
   /** A verifier not heard from for this long no longer counts as serving (above its stall bound plus a heartbeat). */
   verifierLivenessMs: number;
@@ -41,7 +44,7 @@ export function readCommandConfig(env: NodeJS.ProcessEnv = process.env): Command
     rateLimitBurst: readEnv.int(env, 'RATE_LIMIT_BURST', 200, { min: 1, max: 1_000_000 }),
     authFailuresPerMinute: readEnv.int(env, 'AUTH_FAILURES_PER_MINUTE', 60, { min: 0, max: 1_000_000 }),
     authFailureBurst: readEnv.int(env, 'AUTH_FAILURE_BURST', 30, { min: 1, max: 1_000_000 }),
-    verifyPropagationTimeoutMs: readEnv.int(env, 'VERIFY_PROPAGATION_TIMEOUT_MS', 1000, { min: 10, max: 60_000 }),
+    verifyPropagationTimeoutMs: readEnv.int(env, 'VERIFY_PROPAGATION_TIMEOUT_MS', 1000, { min: 0, max: 60_000 }),
     verifierLivenessMs: readEnv.int(env, 'VERIFIER_LIVENESS_MS', 1000, { min: 100, max: 60_000 }),
   };
 }

@@ -116,7 +116,7 @@ export type PropagationOutcome = 'confirmed' | 'fenced' | 'unconfirmed';
 
 export interface VerifierPropagationOptions {
   subjectPrefix: string;
-  /** Longest wait for confirmations before fencing (VERIFY_PROPAGATION_TIMEOUT_MS). */
+  /** Longest wait for confirmations before fencing (VERIFY_PROPAGATION_TIMEOUT_MS); 0 does not wait at all. */
   timeoutMs: number;
   /** An instance not heard from for this long is gone (VERIFIER_LIVENESS_MS). */
   livenessMs: number;
@@ -167,6 +167,7 @@ export class VerifierPropagation {
   }
 
   async confirm(position: number): Promise<PropagationOutcome> {
+    if (this.options.timeoutMs === 0) return 'unconfirmed'; // waiting switched off
     const nc = this.connection();
     if (!nc || nc.isClosed() || !this.subscription) return 'unconfirmed';
     // Right after start the roster has not heard every verifier yet: wait one liveness window (once).
