@@ -20,9 +20,9 @@ interface Setup {
   client: VerifyClient;
 }
 
-async function setUp(): Promise<Setup> {
+async function setUp(runExpirySweep = false): Promise<Setup> {
   const ctx = await createTestContext();
-  const command = await startCommandApp(ctx, { runExpirySweep: false });
+  const command = await startCommandApp(ctx, { runExpirySweep });
   const store = await openKeyService(ctx);
   const account = await store.keys.createAccount('Acme', operator);
   return { ctx, command, store, api: apiClient(command.baseUrl, account.billingKey.key), client: await verifyClient(ctx) };
@@ -41,7 +41,7 @@ describe('read-your-writes for verification: two verifier instances, machine loa
   let burner: ChildProcess;
 
   beforeAll(async () => {
-    s = await setUp();
+    s = await setUp(true);
     verifiers = [await startVerifierApp(s.ctx), await startVerifierApp(s.ctx)];
     await Promise.all(verifiers.map((v) => v.serving()));
     burner = burnCpu();
@@ -86,6 +86,25 @@ describe('read-your-writes for verification: two verifier instances, machine loa
       await s.api.patch(`/api/keys/${body.id}`, { active: true });
       expect(onEveryInstance(body.key)).toEqual(['VALID', 'VALID']);
     }
+  });
+  it('expiry: refused at its instant on every instance, and the KeyExpired the sweep appends later flips nothing back', async () => {
+    const expiresAt = new Date(Date.now() + 1000).toISOString();
+    const { body } = await s.api.post('/api/keys', { name: 'short-lived', expires_at: expiresAt });
+    expect(onEveryInstance(body.key)).toEqual(['VALID', 'VALID']);
+    const seen: string[] = [];
+    // Until the sweep has appended KeyExpired: every answer after the instant is EXPIRED.
+    await waitFor(
+      async () => {
+        const past = Date.now() >= Date.parse(expiresAt);
+        const codes = onEveryInstance(body.key);
+        if (past) seen.push(...codes);
+        const events = await s.store.db.selectFrom('events').select('type').where('stream_id', '=', `key-${body.id}`).execute();
+        return past && events.some((e) => e.type === 'KeyExpired');
+      },
+      { timeoutMs: 10_000, intervalMs: 5 },
+    );
+    for (let i = 0; i < 20; i++) seen.push(...onEveryInstance(body.key));
+    expect(new Set(seen)).toEqual(new Set(['EXPIRED']));
   });
 });
 
