@@ -120,7 +120,7 @@ describe('keysctl audit', () => {
   it('verify: an intact store is ok, with the number of events and the head hash', async () => {
     const head = await service.db.selectFrom('events').select(['position', 'hash']).orderBy('position', 'desc').limit(1).executeTakeFirstOrThrow();
     const human = await runKeysctl(['audit', 'verify'], env);
-    expect(human).toMatchObject({ code: 0, stdout: `ok ${head.position} events, head ${head.hash}\n` });
+    expect(human).toMatchObject({ code: 0, stdout: `ok ${head.position} events, head position ${head.position} hash ${head.hash}\n` });
     const json = await runKeysctl(['audit', 'verify', '--json'], env);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({ ok: true, count: head.position, headPosition: head.position, headHash: head.hash });
