@@ -17,7 +17,7 @@ import {
 } from '@keys/bus';
 import { generateKey } from '@keys/key-material';
 import { waitFor } from '@keys/testing';
-import { KeyIndex } from '../../apps/verifier/src/key-index';
+import { VerifierIndex } from '../../apps/verifier/src/verifier-index';
 import { VerifyMessageController } from '../../apps/verifier/src/verify.message.controller';
 import { type DeployNats, NATS_USERS, type NatsUser, inboxPrefixOf, startDeployNats } from './deploy-nats.fixture';
 
@@ -138,7 +138,7 @@ describe('deploy/nats.conf permissions', () => {
     });
 
     it('lets the verifier follow new events with an ephemeral consumer of its own, and remove it', async () => {
-      // What KeyIndexFollower does.
+      // What the verifier's EventFollower does.
       const jsm = await nc.verifier.jetstreamManager();
       const info = await jsm.consumers.add(STREAM, {
         name: 'verifier-follow-1',
@@ -158,7 +158,7 @@ describe('deploy/nats.conf permissions', () => {
       expect(violations.get(nc.verifier)).toBe(0);
     });
 
-    it('lets the verifier name its consumer (the create API that carries the name in the subject, as KeyIndexFollower does)', async () => {
+    it('lets the verifier name its consumer (the create API that carries the name in the subject, as the verifier follower does)', async () => {
       const jsm = await nc.verifier.jetstreamManager();
       const info = await jsm.consumers.add(STREAM, {
         name: 'verifier-named-1',
@@ -187,7 +187,7 @@ describe('deploy/nats.conf permissions', () => {
     });
 
     it('lets the gateway (through the service import) and the command verify keys with the real verifier controller', async () => {
-      const controller = new VerifyMessageController(new KeyIndex(), PREFIX);
+      const controller = new VerifyMessageController(new VerifierIndex(), PREFIX);
       const verifierNc = await connect('verifier');
       controller.listen(verifierNc);
       await verifierNc.flush();
@@ -210,7 +210,7 @@ describe('deploy/nats.conf permissions', () => {
 
   describe('attack: a reply subject that is not the requester inbox (the verifier used to publish wherever it was told)', () => {
     it.each(REPLY_TRICKS)('the real verifier controller drops a request from the command replying to %s', async (trick) => {
-      const controller = new VerifyMessageController(new KeyIndex(), PREFIX);
+      const controller = new VerifyMessageController(new VerifierIndex(), PREFIX);
       const verifierNc = await connect('verifier');
       controller.listen(verifierNc);
       await verifierNc.flush();
@@ -233,7 +233,7 @@ describe('deploy/nats.conf permissions', () => {
     });
 
     it.each(REPLY_TRICKS)('a request from the gateway replying to %s is answered in its own account, never in KEYS', async (trick) => {
-      const controller = new VerifyMessageController(new KeyIndex(), PREFIX);
+      const controller = new VerifyMessageController(new VerifierIndex(), PREFIX);
       const verifierNc = await connect('verifier');
       controller.listen(verifierNc);
       await verifierNc.flush();

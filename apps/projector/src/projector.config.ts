@@ -2,13 +2,15 @@ import { ConfigError, type CoreConfig, readCoreConfig, readEnv } from '@keys/pla
 
 export interface ProjectorConfig extends CoreConfig {
   port: number;
-  /** Durable JetStream consumer name; its position lives in JetStream, the read models' in `checkpoints`. */
+  /** Durable JetStream consumer that wakes the projector (the read models' position lives in `checkpoints`). */
   consumerName: string;
   /** Most events applied in one transaction. */
   batchSize: number;
-  /** When no message arrived for this long, compare the store's head with the checkpoint and catch up from the store (0 = never). */
-  idleCatchUpMs: number;
-  /** Seconds JetStream waits for an ack before redelivering (redeliveries are skipped by the checkpoint). */
+  /** Safety-net poll of the event store; LISTEN/NOTIFY and the consumer normally wake the projector at once. */
+  storePollIntervalMs: number;
+  /** How long a JetStream pull waits; missed heartbeats (half of it) mark the consumer broken. */
+  jetStreamExpiresMs: number;
+  /** Seconds JetStream waits for an ack before redelivering (a redelivery only wakes the projector again). */
   ackWaitSeconds: number;
 }
 
@@ -22,7 +24,8 @@ export function readProjectorConfig(env: NodeJS.ProcessEnv = process.env): Proje
     port: readEnv.int(env, 'PORT', 3001, { min: 0, max: 65535 }),
     consumerName,
     batchSize: readEnv.int(env, 'PROJECTOR_BATCH_SIZE', 500, { min: 1, max: 10_000 }),
-    idleCatchUpMs: readEnv.int(env, 'PROJECTOR_IDLE_CATCH_UP_MS', 1000, { min: 0, max: 3_600_000 }),
+    storePollIntervalMs: readEnv.int(env, 'PROJECTOR_STORE_POLL_MS', 1000, { min: 10, max: 60_000 }),
+    jetStreamExpiresMs: readEnv.int(env, 'PROJECTOR_JETSTREAM_EXPIRES_MS', 5000, { min: 1000, max: 60_000 }),
     ackWaitSeconds: readEnv.int(env, 'PROJECTOR_ACK_WAIT_SECONDS', 10, { min: 1, max: 3600 }),
   };
 }

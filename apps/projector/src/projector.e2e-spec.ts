@@ -11,9 +11,8 @@ import { openKeyService, operator } from '../../../test/fixtures/command-app.fix
 import { createProjectorApp } from './main';
 import { readProjectorConfig } from './projector.config';
 
-// The projector alone, fed by hand-published JetStream messages (no relay runs), so the test decides what
-// arrives, twice, out of order or not at all. Idle catch-up from the store is off: only the gap rule can
-// bring in an event that was never published.
+// The projector alone, with hand-published JetStream messages (no relay runs), so the test decides what
+// arrives on the bus, twice, out of order or not at all. The read models follow the store whatever arrives.
 describe('projector (JetStream → read models)', () => {
   let ctx: TestContext;
   let store: Awaited<ReturnType<typeof openKeyService>>;
@@ -48,7 +47,6 @@ describe('projector (JetStream → read models)', () => {
     await ensureKeyStream(await nc.jetstreamManager(), { streamName: ctx.streamName, subjectPrefix: ctx.subjectPrefix });
     const config = {
       ...readProjectorConfig({ DATABASE_URL: ctx.databaseUrl, NATS_URL: ctx.natsUrl, KEYS_STREAM: ctx.streamName, KEYS_SUBJECT_PREFIX: ctx.subjectPrefix }),
-      idleCatchUpMs: 0,
       batchSize: 50,
     };
     app = await createProjectorApp(config, { quiet: true });
@@ -144,7 +142,7 @@ describe('projector (JetStream → read models)', () => {
     const entry = await db.selectFrom('security_log').select(['action', 'details']).where('id', '=', at).executeTakeFirstOrThrow();
     expect(entry.action).toBe('key_deleted');
     const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
-    expect(metrics).toMatch(/keys_projector_bus_messages_total\{outcome="unconfirmed"\} [1-9]/);
+    expect(metrics).toMatch(/keys_follower_bus_messages_total\{follower="projector",outcome="unconfirmed"\} [1-9]/);
     const ready = (await (await fetch(`${baseUrl}/health/ready`)).json()) as { checks: Record<string, { details?: unknown }> };
     expect(ready.checks.projection.details).toEqual({ lag: 0, checkpoint: at, head: at });
   });

@@ -1,11 +1,12 @@
 import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type Kysely, sql } from 'kysely';
 import { NatsHolder } from '@keys/bus';
-import { openEventStore } from '@keys/event-store';
+import { EventFollower } from '@keys/event-follower';
+import { AppendNotifications, openEventStore } from '@keys/event-store';
 import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
 import type { ReadModelDatabase } from '@keys/read-models';
-import { KeyEventsConsumer } from './key-events.consumer';
 import { PROJECTOR_CONFIG, type ProjectorConfig } from './projector.config';
+import { ReadModelSink } from './read-model.sink';
 
 export const PROJECTOR_DB = Symbol('PROJECTOR_DB');
 
@@ -24,21 +25,27 @@ export const PROJECTOR_DB = Symbol('PROJECTOR_DB');
       useFactory: (config: ProjectorConfig) =>
         new NatsHolder({ url: config.natsUrl, user: config.natsUser, password: config.natsPassword, credsFile: config.natsCreds }, 'keys-projector'),
     },
+    { provide: AppendNotifications, inject: [PROJECTOR_CONFIG], useFactory: (config: ProjectorConfig) => new AppendNotifications(config.databaseUrl) },
     {
-      provide: KeyEventsConsumer,
-      inject: [PROJECTOR_DB, NatsHolder, PROJECTOR_CONFIG],
-      useFactory: (db: Kysely<ReadModelDatabase>, nats: NatsHolder, config: ProjectorConfig) =>
-        new KeyEventsConsumer(db, nats, {
+      provide: ReadModelSink,
+      inject: [PROJECTOR_DB, PROJECTOR_CONFIG],
+      useFactory: (db: Kysely<ReadModelDatabase>, config: ProjectorConfig) => new ReadModelSink(db, config.batchSize),
+    },
+    {
+      provide: EventFollower,
+      inject: [ReadModelSink, AppendNotifications, NatsHolder, PROJECTOR_CONFIG],
+      useFactory: (sink: ReadModelSink, notifications: AppendNotifications, nats: NatsHolder, config: ProjectorConfig) =>
+        new EventFollower(sink, notifications, nats, {
+          name: 'projector',
           streamName: config.streamName,
           subjectPrefix: config.subjectPrefix,
-          consumerName: config.consumerName,
-          batchSize: config.batchSize,
-          idleCatchUpMs: config.idleCatchUpMs,
-          ackWaitSeconds: config.ackWaitSeconds,
+          consumer: { kind: 'durable', name: config.consumerName, ackWaitSeconds: config.ackWaitSeconds },
+          storePollIntervalMs: config.storePollIntervalMs,
+          jetStreamExpiresMs: config.jetStreamExpiresMs,
         }),
     },
   ],
-  exports: [KeyEventsConsumer, PROJECTOR_DB],
+  exports: [EventFollower, ReadModelSink, PROJECTOR_DB],
 })
 export class ProjectorModule implements OnApplicationBootstrap, OnApplicationShutdown {
   static forRoot(config: ProjectorConfig): DynamicModule {
@@ -48,23 +55,27 @@ export class ProjectorModule implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @Inject(PROJECTOR_DB) private readonly db: Kysely<ReadModelDatabase>,
     private readonly nats: NatsHolder,
-    private readonly consumer: KeyEventsConsumer,
+    private readonly notifications: AppendNotifications,
+    private readonly sink: ReadModelSink,
+    private readonly follower: EventFollower,
     private readonly readiness: ReadinessRegistry,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     this.readiness.register('postgres', async () => {
       await sql`select 1`.execute(this.db);
       return { ok: true };
     });
     this.readiness.register('nats', () => ({ ok: this.nats.connected }));
     // Lag is reported, not judged: a projector catching up is still serving what it has.
-    this.readiness.register('projection', async () => ({ ok: true, details: { ...(await this.consumer.status()) } }));
-    this.consumer.start();
+    this.readiness.register('projection', async () => ({ ok: true, details: { ...(await this.sink.status()) } }));
+    await this.notifications.start();
+    this.follower.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.consumer.stop();
+    await this.follower.stop();
+    await this.notifications.close();
     await this.nats.close();
     await this.db.destroy();
   }

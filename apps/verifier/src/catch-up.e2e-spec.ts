@@ -3,7 +3,7 @@ import { headPosition, readStream } from '@keys/event-store';
 import { createTestContext, type TestContext, waitFor } from '@keys/testing';
 import { openKeyService, operator, startCommandApp, type RunningCommandApp } from '../../../test/fixtures/command-app.fixture';
 import { startVerifierApp, verifyClient, type RunningVerifierApp, type VerifyClient } from '../../../test/fixtures/verifier-app.fixture';
-import { KeyIndex } from './key-index';
+import { VerifierIndex } from './verifier-index';
 import { verifiableOf } from './verifiable-state.spec-helper';
 
 // A verifier that starts while writes keep flowing ends up with exactly the event store's verdicts, and
@@ -70,7 +70,7 @@ describe('verifier catch-up and queue group', () => {
       const verifier = await startVerifierApp(ctx, { catchUpBatchSize: 20 });
       verifiers.push(verifier);
       await verifier.serving();
-      const positionAtServing = verifier.app.get(KeyIndex).position;
+      const positionAtServing = verifier.app.get(VerifierIndex).position;
       await waitFor(async () => (await headPosition(store.db as never)) > positionAtServing + 50, { timeoutMs: 10_000 });
     } finally {
       writing = false;
@@ -78,7 +78,7 @@ describe('verifier catch-up and queue group', () => {
     }
 
     const head = await headPosition(store.db as never);
-    const index = verifiers[0].app.get(KeyIndex);
+    const index = verifiers[0].app.get(VerifierIndex);
     await waitFor(() => index.position === head, { timeoutMs: 5000 });
 
     const now = Date.now();

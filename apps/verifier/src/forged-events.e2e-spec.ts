@@ -3,7 +3,7 @@ import { encodeEnvelope, eventSubject } from '@keys/bus';
 import { generateKey, hashKey } from '@keys/key-material';
 import { createTestContext, type TestContext, waitFor } from '@keys/testing';
 import { startCommandWithVerifier, verifyClient, type RunningVerifierApp, type VerifyClient } from '../../../test/fixtures/verifier-app.fixture';
-import { KeyIndexFollower } from './key-index.follower';
+import { EventFollower } from '@keys/event-follower';
 
 // A hostile publisher on the events subjects (a leaked credential, a misconfigured service): whatever it
 // sends, the verifier's verdicts follow the event store, and its readiness tells the truth about it.
@@ -34,7 +34,7 @@ describe('verifier against forged and replayed bus messages', () => {
   };
   const eventually = (key: string, code: string, timeoutMs = 1000) =>
     waitFor(async () => (await client.verify(key, 'proxy')).code === code, { timeoutMs, intervalMs: 5 });
-  const follower = () => verifier.app.get(KeyIndexFollower);
+  const follower = () => verifier.app.get(EventFollower);
   /** Publishes like the relay does (JetStream, Nats-Msg-Id), with content of the attacker's choosing. */
   const forge = async (envelope: Record<string, unknown>) => {
     const subject = eventSubject(ctx.subjectPrefix, setup.accountId, envelope.type as 'KeyCreated');
@@ -90,9 +90,9 @@ describe('verifier against forged and replayed bus messages', () => {
   });
 
   it('an announcement far ahead of the store leaves readiness honest (lag 0) and is counted', async () => {
-    const before = await metricValue('keys_verifier_bus_messages_total{outcome="unconfirmed"}');
+    const before = await metricValue('keys_follower_bus_messages_total{follower="verifier",outcome="unconfirmed"}');
     await forge(envelope(follower().status().applied + 1000, 'KeyDeleted', { keyId: 1 }));
-    await waitFor(async () => (await metricValue('keys_verifier_bus_messages_total{outcome="unconfirmed"}')) > before, { timeoutMs: 3000 });
+    await waitFor(async () => (await metricValue('keys_follower_bus_messages_total{follower="verifier",outcome="unconfirmed"}')) > before, { timeoutMs: 3000 });
     const ready = await readiness();
     expect(ready.status).toBe(200);
     expect(ready.index).toMatchObject({ lag: 0, announced: 0, storeFollowing: true });
@@ -103,7 +103,7 @@ describe('verifier against forged and replayed bus messages', () => {
 
   it('a message that is not an envelope is counted, not applied, and does not stop the follower', async () => {
     await client.nc.jetstream().publish(eventSubject(ctx.subjectPrefix, setup.accountId, 'KeyDeleted'), new TextEncoder().encode('not json'), { msgID: randomUUID() });
-    await waitFor(async () => (await metricValue('keys_verifier_bus_messages_total{outcome="unreadable"}')) > 0, { timeoutMs: 3000 });
+    await waitFor(async () => (await metricValue('keys_follower_bus_messages_total{follower="verifier",outcome="unreadable"}')) > 0, { timeoutMs: 3000 });
     const live = await createKey('still-following');
     await eventually(live.key, 'VALID');
   });

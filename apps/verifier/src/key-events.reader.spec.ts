@@ -1,4 +1,4 @@
-import type { IndexRow } from './key-index';
+import type { IndexRow } from './verifier-index';
 import { decodeIndexRows } from './key-events.reader';
 
 const HASH = 'ab'.repeat(32);

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DomainEventType } from '@keys/domain';
 import type { Database } from '@keys/event-store';
-import type { IndexRow } from './key-index';
+import type { IndexRow } from './verifier-index';
 
 /**
  * The events at positions `position + 1` to `position + limit` (fewer at the head), with only what the index

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { Events, type NatsConnection, type Subscription } from 'nats';
 import { type NatsHolder, encodeAnnouncement, parseFence, verifierAppliedSubject, verifierFenceSubject } from '@keys/bus';
 import { ThrottledWarning, counter } from '@keys/platform';
-import type { KeyIndexFollower } from './key-index.follower';
+import type { EventFollower } from '@keys/event-follower';
 import type { VerifyMessageController } from './verify.message.controller';
 
 export interface MembershipSettings {
@@ -57,7 +57,7 @@ export class ServingMembership {
   private nc: NatsConnection | null = null;
 
   constructor(
-    private readonly follower: KeyIndexFollower,
+    private readonly follower: EventFollower,
     private readonly controller: VerifyMessageController,
     private readonly nats: NatsHolder,
     private readonly settings: MembershipSettings,

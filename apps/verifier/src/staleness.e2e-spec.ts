@@ -2,7 +2,7 @@ import { createTestContext, type TestContext, waitFor } from '@keys/testing';
 import { apiClient, openKeyService, operator, startCommandApp, type RunningCommandApp } from '../../../test/fixtures/command-app.fixture';
 import { TcpProxy } from '../../../test/fixtures/tcp-proxy.fixture';
 import { startVerifierApp, verifyClient, type RunningVerifierApp, type VerifyClient } from '../../../test/fixtures/verifier-app.fixture';
-import { KeyIndexFollower } from './key-index.follower';
+import { EventFollower } from '@keys/event-follower';
 
 // The verifier's two live sources: it reports not-ready while it cannot serve or is behind, recovers by
 // itself. Content comes only from the store; the bus only announces that there is news.
@@ -69,7 +69,7 @@ describe('verifier staleness policy', () => {
     // Writes go on (the command reaches NATS and Postgres directly); the verifier sees them through Postgres.
     expect((await api.delete(`/api/keys/${doomed.id}`)).status).toBe(200);
     const fresh = await createProxyKey();
-    const follower = verifier.app.get(KeyIndexFollower);
+    const follower = verifier.app.get(EventFollower);
     const head = Number((await api.delete(`/api/keys/${fresh.id}`)).headers.get('x-keys-position'));
     await waitFor(() => follower.status().applied >= head, { timeoutMs: 3000 });
 
@@ -91,7 +91,7 @@ describe('verifier staleness policy', () => {
       return now.length === 1 && now[0] !== original ? now : null;
     }, { timeoutMs: 10_000 });
     expect(replacement).not.toBe(original);
-    await waitFor(() => verifier.app.get(KeyIndexFollower).status().busFollowing, { timeoutMs: 5000 });
+    await waitFor(() => verifier.app.get(EventFollower).status().busFollowing, { timeoutMs: 5000 });
   });
 
   it('Postgres cut: a write it cannot read fences it (no stale answer), and it rejoins once the store is back', async () => {
@@ -99,7 +99,7 @@ describe('verifier staleness policy', () => {
     await eventually(created.key, 'VALID');
     await pgProxy.cut();
     try {
-      await waitFor(() => !verifier.app.get(KeyIndexFollower).status().storeFollowing, { timeoutMs: 5000 });
+      await waitFor(() => !verifier.app.get(EventFollower).status().storeFollowing, { timeoutMs: 5000 });
       // Nothing new yet: as far as anyone can tell the index is current, so it keeps answering.
       expect((await client.verify(created.key, 'proxy')).code).toBe('VALID');
       const put = await api.put(`/api/keys/${created.id}`, { active: false });

@@ -149,7 +149,7 @@ describe('verifier over NATS', () => {
     const ready = await fetch(`${verifier.baseUrl}/health/ready`);
     expect(ready.status).toBe(200);
     const metrics = await (await fetch(`${verifier.baseUrl}/metrics`)).text();
-    for (const name of ['keys_verifications_total{code="VALID"}', 'keys_verifications_total{code="BAD_REQUEST"}', 'keys_verify_duration_seconds_bucket', 'keys_verifier_index_size', 'keys_verifier_events_applied_total', 'keys_verifier_lag_events']) {
+    for (const name of ['keys_verifications_total{code="VALID"}', 'keys_verifications_total{code="BAD_REQUEST"}', 'keys_verify_duration_seconds_bucket', 'keys_verifier_index_size', 'keys_verifier_events_applied_total', 'keys_follower_lag_events']) {
       expect(metrics).toContain(name);
     }
   });

@@ -1,10 +1,11 @@
 import { type DynamicModule, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { NatsHolder, ensureKeyStream } from '@keys/bus';
+import { EventFollower } from '@keys/event-follower';
 import { AppendNotifications, type Database, openEventStore } from '@keys/event-store';
 import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
-import { KeyIndex } from './key-index';
-import { KeyIndexFollower } from './key-index.follower';
+import { VerifierIndex } from './verifier-index';
+import { VerifierIndexSink } from './verifier-index.sink';
 import { ServingMembership } from './serving-membership';
 import { VERIFIER_CONFIG, type VerifierConfig } from './verifier.config';
 import { VerifyMessageController } from './verify.message.controller';
@@ -15,7 +16,7 @@ const VERIFIER_DB = Symbol('VERIFIER_DB');
 @Module({
   imports: [ObservabilityModule],
   providers: [
-    KeyIndex,
+    VerifierIndex,
     {
       provide: VERIFIER_DB,
       inject: [VERIFIER_CONFIG],
@@ -33,20 +34,27 @@ const VERIFIER_DB = Symbol('VERIFIER_DB');
     },
     { provide: AppendNotifications, inject: [VERIFIER_CONFIG], useFactory: (config: VerifierConfig) => new AppendNotifications(config.databaseUrl) },
     {
-      provide: KeyIndexFollower,
-      inject: [KeyIndex, VERIFIER_DB, NatsHolder, AppendNotifications, VERIFIER_CONFIG],
-      useFactory: (index: KeyIndex, db: Kysely<Database>, nats: NatsHolder, notifications: AppendNotifications, config: VerifierConfig) =>
-        new KeyIndexFollower(index, db, nats, notifications, config),
+      provide: EventFollower,
+      inject: [VerifierIndex, VERIFIER_DB, NatsHolder, AppendNotifications, VERIFIER_CONFIG],
+      useFactory: (index: VerifierIndex, db: Kysely<Database>, nats: NatsHolder, notifications: AppendNotifications, config: VerifierConfig) =>
+        new EventFollower(new VerifierIndexSink(index, db, config.catchUpBatchSize), notifications, nats, {
+          name: 'verifier',
+          streamName: config.streamName,
+          subjectPrefix: config.subjectPrefix,
+          consumer: { kind: 'ephemeral', namePrefix: 'verifier' },
+          storePollIntervalMs: config.storePollIntervalMs,
+          jetStreamExpiresMs: config.jetStreamExpiresMs,
+        }),
     },
     {
       provide: VerifyMessageController,
-      inject: [KeyIndex, VERIFIER_CONFIG],
-      useFactory: (index: KeyIndex, config: VerifierConfig) => new VerifyMessageController(index, config.subjectPrefix),
+      inject: [VerifierIndex, VERIFIER_CONFIG],
+      useFactory: (index: VerifierIndex, config: VerifierConfig) => new VerifyMessageController(index, config.subjectPrefix),
     },
     {
       provide: ServingMembership,
-      inject: [KeyIndexFollower, VerifyMessageController, NatsHolder, VERIFIER_CONFIG],
-      useFactory: (follower: KeyIndexFollower, controller: VerifyMessageController, nats: NatsHolder, config: VerifierConfig) =>
+      inject: [EventFollower, VerifyMessageController, NatsHolder, VERIFIER_CONFIG],
+      useFactory: (follower: EventFollower, controller: VerifyMessageController, nats: NatsHolder, config: VerifierConfig) =>
         new ServingMembership(follower, controller, nats, {
           subjectPrefix: config.subjectPrefix,
           heartbeatMs: config.heartbeatMs,
@@ -55,7 +63,7 @@ const VERIFIER_DB = Symbol('VERIFIER_DB');
         }),
     },
   ],
-  exports: [KeyIndex, KeyIndexFollower, VerifyMessageController, ServingMembership],
+  exports: [VerifierIndex, EventFollower, VerifyMessageController, ServingMembership],
 })
 export class VerifierModule implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('verifier');
@@ -70,7 +78,7 @@ export class VerifierModule implements OnApplicationBootstrap, OnApplicationShut
     @Inject(VERIFIER_DB) private readonly db: Kysely<Database>,
     private readonly nats: NatsHolder,
     private readonly notifications: AppendNotifications,
-    private readonly follower: KeyIndexFollower,
+    private readonly follower: EventFollower,
     private readonly controller: VerifyMessageController,
     private readonly membership: ServingMembership,
     private readonly readiness: ReadinessRegistry,

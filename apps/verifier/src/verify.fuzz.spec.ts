@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { Msg, NatsConnection } from 'nats';
 import { VERIFY_STATUS, type Verdict } from '@keys/domain';
 import { generateKey } from '@keys/key-material';
-import { KeyIndex } from './key-index';
+import { VerifierIndex } from './verifier-index';
 import { VerifyMessageController } from './verify.message.controller';
 
 // Property-based: whatever bytes arrive on <prefix>.verify, the answer is a well-formed verdict and never a throw.
@@ -13,7 +13,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 function verifier() {
-  const index = new KeyIndex();
+  const index = new VerifierIndex();
   const proxy = generateKey('proxy');
   const billing = generateKey('billing');
   index.apply({ position: 1, type: 'KeyCreated', data: { keyId: 1, accountId: 1, keyType: 'proxy', name: 'p', prefix: proxy.prefix, hash: proxy.hash, expiresAt: null } });

@@ -1,11 +1,11 @@
 import type { Msg, NatsConnection } from 'nats';
 import { generateKey } from '@keys/key-material';
-import { type IndexableEvent, KeyIndex } from './key-index';
+import { type IndexableEvent, VerifierIndex } from './verifier-index';
 import { VerifyMessageController } from './verify.message.controller';
 
 /** Drives the controller through its subscription callback, as NATS would, and returns the answer bytes as JSON. */
 function harness() {
-  const index = new KeyIndex();
+  const index = new VerifierIndex();
   const controller = new VerifyMessageController(index, 'test.keys.v1');
   let callback!: (err: null, msg: Msg) => void;
   const nc = {

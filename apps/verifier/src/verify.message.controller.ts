@@ -4,7 +4,7 @@ import { VERIFIER_QUEUE_GROUP, verifySubject } from '@keys/bus';
 import { type Verdict, type VerifyCode, VERIFY_STATUS, judgeKey, refusal } from '@keys/domain';
 import { parseKey } from '@keys/key-material';
 import { ThrottledWarning, counter, histogram } from '@keys/platform';
-import { type KeyIndex, digestOfKey } from './key-index';
+import { type VerifierIndex, digestOfKey } from './verifier-index';
 import { type ReplySubjectCheck, replySubjectCheck } from './reply-subject';
 import { encodeVerdict, parseVerifyRequest } from './verify-request';
 
@@ -64,7 +64,7 @@ export class VerifyMessageController {
   private onStall: () => void = () => undefined;
 
   constructor(
-    private readonly index: KeyIndex,
+    private readonly index: VerifierIndex,
     private readonly subjectPrefix: string,
   ) {
     this.isInbox = replySubjectCheck(subjectPrefix);

@@ -1,6 +1,6 @@
 import { type KeyEvent, evolveKey, initialKeyState, judgeKey } from '@keys/domain';
 import { generateKey } from '@keys/key-material';
-import { type IndexRow, type IndexableEvent, KeyIndex } from './key-index';
+import { type IndexRow, type IndexableEvent, VerifierIndex } from './verifier-index';
 import { verifiableOf } from './verifiable-state.spec-helper';
 
 const NOW = Date.parse('2030-06-01T12:00:00.000Z');
@@ -33,9 +33,9 @@ function rowOf(event: IndexableEvent): IndexRow {
   };
 }
 
-describe('KeyIndex', () => {
+describe('VerifierIndex', () => {
   it('answers VALID with the identity of DESIGN §5 for a created key, NOT_FOUND for another', () => {
-    const index = new KeyIndex();
+    const index = new VerifierIndex();
     const { key, event } = created(1, 17);
     expect(index.apply(event)).toBe('applied');
     expect(judgeKey(index.lookup(key), 'proxy', NOW)).toEqual({
@@ -59,9 +59,9 @@ describe('KeyIndex', () => {
     ['expiry cleared', [{ type: 'KeyExpirySet', data: { keyId: 1, expiresAt: '2030-01-01T00:00:00.000Z' } }, { type: 'KeyExpirySet', data: { keyId: 1, expiresAt: null } }], 'VALID'],
     ['renamed', [{ type: 'KeyRenamed', data: { keyId: 1, name: 'New name' } }], 'VALID'],
   ])('%s → %s, exactly as the domain fold judges it', (_name, later, code) => {
-    const index = new KeyIndex();
+    const index = new VerifierIndex();
     // The same events as the catch-up reads them (rows extracted by Postgres) must fold the same way.
-    const fromRows = new KeyIndex();
+    const fromRows = new VerifierIndex();
     const { key, event } = created(1, 1);
     index.apply(event);
     fromRows.applyRow(rowOf(event));
@@ -78,7 +78,7 @@ describe('KeyIndex', () => {
   });
 
   it('judges the scope: a billing key asked for as proxy is WRONG_TYPE', () => {
-    const index = new KeyIndex();
+    const index = new VerifierIndex();
     const { key, event } = created(1, 1, 'billing');
     index.apply(event);
     expect(judgeKey(index.lookup(key), 'proxy', NOW).code).toBe('WRONG_TYPE');
@@ -86,7 +86,7 @@ describe('KeyIndex', () => {
   });
 
   it('judges expiry against the time of the request', () => {
-    const index = new KeyIndex();
+    const index = new VerifierIndex();
     const { key, event } = created(1, 1, 'proxy', '2030-06-01T12:00:00.000Z');
     index.apply(event);
     expect(judgeKey(index.lookup(key), 'proxy', NOW - 1).code).toBe('VALID');
@@ -94,7 +94,7 @@ describe('KeyIndex', () => {
   });
 
   it('is idempotent by position: a redelivered event changes nothing', () => {
-    const index = new KeyIndex();
+    const index = new VerifierIndex();
     const { key, event } = created(1, 1);
     index.apply(event);
     index.apply(at(2, { type: 'KeyDeactivated', data: { keyId: 1 } }));
@@ -107,7 +107,7 @@ describe('KeyIndex', () => {
   });
 
   it('refuses to apply across a gap and leaves the position where it was', () => {
-    const index = new KeyIndex();
+    const index = new VerifierIndex();
     const first = created(1, 1);
     const third = created(3, 2);
     index.apply(first.event);
@@ -120,14 +120,14 @@ describe('KeyIndex', () => {
   });
 
   it('ignores events for a key it never saw created (as evolveKey does) but advances the position', () => {
-    const index = new KeyIndex();
+    const index = new VerifierIndex();
     expect(index.apply(at(1, { type: 'KeyDeleted', data: { keyId: 99 } }))).toBe('applied');
     expect(index.position).toBe(1);
     expect(index.size).toBe(0);
   });
 
   it('finds every one of thousands of keys (growing past its first capacity) and no other', () => {
-    const index = new KeyIndex();
+    const index = new VerifierIndex();
     const keys = Array.from({ length: 3000 }, (_, i) => {
       const { key, event } = created(i + 1, i + 1, i % 2 ? 'billing' : 'proxy');
       expect(index.applyRow(rowOf(event))).toBe('applied');

@@ -60,7 +60,7 @@ export function digestOfKey(key: string): Uint8Array {
  * it is the presented key's first 8 characters (KeyCreated's prefix is by construction), known at every
  * lookup. About 85 bytes per key in all.
  */
-export class KeyIndex {
+export class VerifierIndex {
   private capacity = 0;
   private count = 0;
   private digests = Buffer.alloc(0);
