@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { terminalJson, terminalLines, terminalText } from './terminal-text';
 
 /** A usage error: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {
@@ -16,11 +17,12 @@ export interface Output {
 export function output(json: boolean): Output {
   return {
     json,
+    // Every output passes through terminal-text.ts: stored names and client-sent strings reach this point.
     result(value, human) {
-      process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human}\n`);
+      process.stdout.write(json ? `${terminalJson(value)}\n` : `${terminalLines(human)}\n`);
     },
     log(line) {
-      process.stderr.write(`${line}\n`);
+      process.stderr.write(`${terminalLines(line)}\n`);
     },
   };
 }
@@ -103,8 +105,12 @@ export function progress(label: string, options: ProgressOptions = {}): Progress
   };
 }
 
-/** Left-aligned columns separated by two spaces, for human output. */
-export function table(headers: string[], rows: string[][]): string {
+/**
+ * Left-aligned columns separated by two spaces, for human output. Each cell is escaped (terminalText), so a
+ * value can neither add lines nor drive the terminal.
+ */
+export function table(headers: string[], rawRows: string[][]): string {
+  const rows = rawRows.map((r) => r.map(terminalText));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
   return [line(headers), ...rows.map(line)].map((l) => l.trimEnd()).join('\n');

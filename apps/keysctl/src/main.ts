@@ -3,6 +3,7 @@ import { DomainError } from '@keys/domain';
 import { ApiError } from '@keys/platform';
 import * as accountsCreate from './accounts/create-account.command';
 import { type Output, UsageError, output } from './cli';
+import { terminalLines } from './terminal-text';
 import * as keysCreate from './keys/create-key.command';
 import * as auditState from './audit/account-state.command';
 import * as auditHistory from './audit/key-history.command';
@@ -37,11 +38,11 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(argv.slice(words), out);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`keysctl: ${err.message}\nusage: ${command.usage}\n`);
+      process.stderr.write(`keysctl: ${terminalLines(err.message)}\nusage: ${command.usage}\n`);
       return 2;
     }
     if (err instanceof DomainError || err instanceof ApiError) {
-      process.stderr.write(`keysctl: ${err.message}\n`);
+      process.stderr.write(`keysctl: ${terminalLines(err.message)}\n`);
       return 1;
     }
     throw err;
@@ -52,7 +53,7 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {
-      process.stderr.write(`keysctl: ${(err as Error).message}\n`);
+      process.stderr.write(`keysctl: ${terminalLines((err as Error).message)}\n`);
       process.exit(1);
     },
   );
