@@ -158,6 +158,16 @@ describe('deploy/nats.conf permissions', () => {
       expect(violations.get(nc.verifier)).toBe(0);
     });
 
+    it('lets the command (keysctl audit verify --against-stream) read the whole stream with an ordered consumer', async () => {
+      const before = violations.get(nc.command) ?? 0;
+      const consumer = await nc.command.jetstream().consumers.get(STREAM);
+      const first = await consumer.next({ expires: 3000 });
+      expect(first?.seq).toBe(1);
+      expect(decodeJson(first!.data)).toMatchObject({ type: 'KeyCreated', position: 1 });
+      await consumer.delete();
+      expect(violations.get(nc.command) ?? 0).toBe(before);
+    });
+
     it('lets the verifier name its consumer (the create API that carries the name in the subject, as the verifier follower does)', async () => {
       const jsm = await nc.verifier.jetstreamManager();
       const info = await jsm.consumers.add(STREAM, {
@@ -376,7 +386,7 @@ describe('deploy/nats.conf permissions', () => {
       }
     });
 
-    it.each(['gateway', 'verifier'] as const)('refuses the %s user', async (user) => {
+    it.each(['gateway', 'verifier', 'command'] as const)('refuses the %s user', async (user) => {
       const before = await projectorState();
       expect(before).toMatchObject({ delivered: pending.seq, ackPending: 1 });
       const intruder = nc[user];

@@ -37,7 +37,7 @@ export async function connectNats(settings: NatsSettings, name: string, extra: P
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,
     // nats.js otherwise captures an Error (async stack trace) for every request and JetStream publish, in
-    // case it later times out: that alone doubled the client CPU of a publish (README Performance). Our
+    // case it later times out: that alone doubled the client CPU of a publish (docs/performance.md). Our
     // errors are reported by message and code, never by that stack.
     noAsyncTraces: true,
     // Read here as well as in natsSettingsFromEnv: the apps build their settings from their own config.
