@@ -12,24 +12,39 @@ import { COMMAND_CONFIG, type CommandConfig } from './command.config';
 import { BillingKeyAuthGuard } from './http/billing-key-auth.guard';
 import { RateLimitGuard } from './http/rate-limit.guard';
 import { VerificationPropagationInterceptor } from './http/verification-propagation.interceptor';
-import { CreateKeyHttpController } from './create-key/create-key.http.controller';
-import { DeleteKeyHttpController } from './delete-key/delete-key.http.controller';
+import { CreateBillingKeyHttpController, CreateProxyKeyHttpController } from './create-key/create-key.http.controller';
+import { DeleteBillingKeyHttpController, DeleteProxyKeyHttpController } from './delete-key/delete-key.http.controller';
 import { ExpirySweep } from './expiry-sweep/expiry.sweep';
-import { GetKeyHttpController } from './get-key/get-key.http.controller';
+import { GetBillingKeyHttpController, GetProxyKeyHttpController } from './get-key/get-key.http.controller';
 import { ReadYourWritesInterceptor } from './http/read-your-writes.interceptor';
-import { ListKeysHttpController } from './list-keys/list-keys.http.controller';
+import { ListBillingKeysHttpController, ListProxyKeysHttpController } from './list-keys/list-keys.http.controller';
 import { OutboxRelay } from './relay/outbox.relay';
-import { RollKeyHttpController } from './roll-key/roll-key.http.controller';
+import { RollBillingKeyHttpController, RollProxyKeyHttpController } from './roll-key/roll-key.http.controller';
 import { SecurityLogHttpController } from './security-log/security-log.http.controller';
-import { UpdateKeyHttpController } from './update-key/update-key.http.controller';
+import { UpdateBillingKeyHttpController, UpdateProxyKeyHttpController } from './update-key/update-key.http.controller';
 
 export const COMMAND_DB = Symbol('COMMAND_DB');
 const RELAY_LOCK_KEY = 7_362_010_002;
 
-/** HTTP API for key management (DESIGN §4), the outbox relay and the expiry sweep. */
+/** HTTP API for key management (docs/api.md), the outbox relay and the expiry sweep. */
 @Module({
   imports: [ObservabilityModule],
-  controllers: [CreateKeyHttpController, UpdateKeyHttpController, DeleteKeyHttpController, RollKeyHttpController, ListKeysHttpController, GetKeyHttpController, SecurityLogHttpController],
+  // One controller per key type and use case (@KeyRoute binds the type to the route).
+  controllers: [
+    CreateProxyKeyHttpController,
+    CreateBillingKeyHttpController,
+    UpdateProxyKeyHttpController,
+    UpdateBillingKeyHttpController,
+    DeleteProxyKeyHttpController,
+    DeleteBillingKeyHttpController,
+    RollProxyKeyHttpController,
+    RollBillingKeyHttpController,
+    ListProxyKeysHttpController,
+    ListBillingKeysHttpController,
+    GetProxyKeyHttpController,
+    GetBillingKeyHttpController,
+    SecurityLogHttpController,
+  ],
   providers: [
     KeyAuthGuard,
     BillingKeyAuthGuard,
@@ -46,7 +61,7 @@ const RELAY_LOCK_KEY = 7_362_010_002;
           livenessMs: config.verifierLivenessMs,
         }),
     },
-    // Reads come from the projector's read models in the same database (DESIGN §4).
+    // Reads come from the projector's read models in the same database (docs/api.md, Read-your-writes).
     { provide: ReadModelReader, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new ReadModelReader(db as never) },
     { provide: ProjectionFreshness, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new ProjectionFreshness(db as never) },
     {

@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import { configureHttpApp } from '@keys/platform';
 import { type CommandConfig, readCommandConfig } from './command.config';
 import { CommandModule } from './command.module';
+import { DomainErrorFilter } from './http/domain-error.mapper';
 import { setupOpenApi } from './http/openapi';
 import { BodyValidationPipe } from './http/validation.pipe';
 
@@ -14,6 +15,8 @@ export async function createCommandApp(config: CommandConfig, options: { quiet?:
     logger: options.quiet ? ['error'] : ['error', 'warn', 'log'],
   });
   configureHttpApp(app, { trustProxy: config.trustProxy });
+  // After configureHttpApp's catch-all filter, so domain refusals reach this one first.
+  app.useGlobalFilters(new DomainErrorFilter());
   app.useGlobalPipes(new BodyValidationPipe());
   setupOpenApi(app);
   return app;

@@ -1,35 +1,39 @@
 import { Body, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Caller } from '@keys/auth';
-import type { VerifiedKeyIdentity } from '@keys/domain';
+import type { KeyType, VerifiedKeyIdentity } from '@keys/domain';
 import { KeyCommandService } from '@keys/key-service';
-import { toApiError } from '../http/domain-error.mapper';
 import { pickExpiry } from '../http/expiry.field';
-import { keyTypeOfPath } from '../http/key-route';
+import { KeyRoute, RouteKeyType } from '../http/key-route';
 import { POSITION_HEADER, toKeyView } from '../http/key.view';
 import { requestContext } from '../http/request-context.factory';
 import { CreateKeyDto } from './create-key.dto';
 import { BillingApiController } from '../http/billing-api.decorator';
 
 @BillingApiController()
-export class CreateKeyHttpController {
+export abstract class CreateKeyHttpController {
   constructor(private readonly keys: KeyCommandService) {}
 
   /** 201 with the full key: the only response that ever carries it. */
-  @Post(['api/keys', 'api/billing-keys'])
+  @Post()
   @HttpCode(201)
-  async create(@Body() body: CreateKeyDto, @Caller() caller: VerifiedKeyIdentity, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+  async create(
+    @RouteKeyType() keyType: KeyType,
+    @Body() body: CreateKeyDto,
+    @Caller() caller: VerifiedKeyIdentity,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const expiresAt = pickExpiry(body) ?? null;
-    try {
-      const issued = await this.keys.createKey(
-        { accountId: caller.accountId, keyType: keyTypeOfPath(req.path), name: body.name, expiresAt },
-        requestContext(req, caller),
-      );
-      res.setHeader(POSITION_HEADER, String(issued.position));
-      const view = toKeyView(issued.state, this.keys.now());
-      return { id: view.id, key: issued.key, name: view.name, prefix: view.prefix, active: view.active, createdAt: view.createdAt, expiresAt: view.expiresAt };
-    } catch (err) {
-      throw toApiError(err);
-    }
+    const issued = await this.keys.createKey({ accountId: caller.accountId, keyType, name: body.name, expiresAt }, requestContext(req, caller));
+    res.setHeader(POSITION_HEADER, String(issued.position));
+    const view = toKeyView(issued.state, this.keys.now());
+    return { id: view.id, key: issued.key, name: view.name, prefix: view.prefix, active: view.active, createdAt: view.createdAt, expiresAt: view.expiresAt };
   }
 }
+
+@KeyRoute('proxy')
+export class CreateProxyKeyHttpController extends CreateKeyHttpController {}
+
+@KeyRoute('billing')
+export class CreateBillingKeyHttpController extends CreateKeyHttpController {}

@@ -1,13 +1,15 @@
+import { type ArgumentsHost, Catch } from '@nestjs/common';
 import { DomainError, assertNever } from '@keys/domain';
 import { ConcurrentUpdateError } from '@keys/key-service';
-import { ApiError } from '@keys/platform';
+import { ApiError, ApiExceptionFilter } from '@keys/platform';
 
-/** Domain refusals → the DESIGN §4 error table. Anything else is rethrown for the global filter. */
-export function toApiError(err: unknown): unknown {
+/** A refusal the write path can throw, answered as a row of the error table in docs/api.md. */
+export type DomainRefusal = DomainError | ConcurrentUpdateError;
+
+export function toApiError(err: DomainRefusal): ApiError {
   if (err instanceof ConcurrentUpdateError) {
     return ApiError.conflict('concurrent_update', 'The key was changed concurrently; retry the request.');
   }
-  if (!(err instanceof DomainError)) return err;
   switch (err.code) {
     case 'key_not_found':
       return ApiError.notFound();
@@ -27,5 +29,17 @@ export function toApiError(err: unknown): unknown {
       return ApiError.validation(err.message, 'expires_at');
     default:
       return assertNever(err.code);
+  }
+}
+
+/**
+ * Handlers throw domain refusals as they are; this filter gives them their HTTP status and body. Register it
+ * after the catch-all ApiExceptionFilter: Nest asks the last-registered global filter first, so this one
+ * takes the types it names and everything else still reaches the catch-all.
+ */
+@Catch(DomainError, ConcurrentUpdateError)
+export class DomainErrorFilter extends ApiExceptionFilter {
+  override catch(exception: DomainRefusal, host: ArgumentsHost): void {
+    super.catch(toApiError(exception), host);
   }
 }

@@ -1,11 +1,10 @@
 import { Body, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Caller } from '@keys/auth';
-import type { VerifiedKeyIdentity } from '@keys/domain';
+import type { KeyType, VerifiedKeyIdentity } from '@keys/domain';
 import { KeyCommandService } from '@keys/key-service';
-import { toApiError } from '../http/domain-error.mapper';
 import { KeyIdPipe } from '../http/key-id.pipe';
-import { keyTypeOfPath } from '../http/key-route';
+import { KeyRoute, RouteKeyType } from '../http/key-route';
 import { POSITION_HEADER, toKeyView } from '../http/key.view';
 import { requestContext } from '../http/request-context.factory';
 import { RollKeyDto } from './roll-key.dto';
@@ -14,31 +13,34 @@ import { BillingApiController } from '../http/billing-api.decorator';
 export const DEFAULT_ROLL_OVERLAP_SECONDS = 24 * 60 * 60;
 
 @BillingApiController()
-export class RollKeyHttpController {
+export abstract class RollKeyHttpController {
   constructor(private readonly keys: KeyCommandService) {}
 
   /** 201 with the new key (full key, once); the old key expires after the overlap. */
-  @Post(['api/keys/:id/roll', 'api/billing-keys/:id/roll'])
+  @Post(':id/roll')
   @HttpCode(201)
   async roll(
+    @RouteKeyType() keyType: KeyType,
     @Param('id', KeyIdPipe) id: number,
     @Body() body: RollKeyDto,
     @Caller() caller: VerifiedKeyIdentity,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    try {
-      const rolled = await this.keys.rollKey(
-        id,
-        { accountId: caller.accountId, keyType: keyTypeOfPath(req.path) },
-        body.expires_in_seconds ?? DEFAULT_ROLL_OVERLAP_SECONDS,
-        requestContext(req, caller),
-      );
-      res.setHeader(POSITION_HEADER, String(rolled.position));
-      const view = toKeyView(rolled.state, this.keys.now());
-      return { id: view.id, key: rolled.key, name: view.name, prefix: view.prefix, active: view.active, createdAt: view.createdAt, expiresAt: view.expiresAt };
-    } catch (err) {
-      throw toApiError(err);
-    }
+    const rolled = await this.keys.rollKey(
+      id,
+      { accountId: caller.accountId, keyType },
+      body.expires_in_seconds ?? DEFAULT_ROLL_OVERLAP_SECONDS,
+      requestContext(req, caller),
+    );
+    res.setHeader(POSITION_HEADER, String(rolled.position));
+    const view = toKeyView(rolled.state, this.keys.now());
+    return { id: view.id, key: rolled.key, name: view.name, prefix: view.prefix, active: view.active, createdAt: view.createdAt, expiresAt: view.expiresAt };
   }
 }
+
+@KeyRoute('proxy')
+export class RollProxyKeyHttpController extends RollKeyHttpController {}
+
+@KeyRoute('billing')
+export class RollBillingKeyHttpController extends RollKeyHttpController {}
