@@ -3,6 +3,7 @@ import { rememberTestServices } from './test-services';
 /**
  * Uses the Postgres and NATS named by TEST_DATABASE_URL / NATS_URL when both are set; otherwise
  * starts throwaway ones with testcontainers. Workers inherit process.env, so tests only read the env.
+ * Configured on the int and e2e projects only (jest.config.js), so a unit-only run never gets here.
  */
 export default async function globalSetup(): Promise<void> {
   if (process.env.TEST_DATABASE_URL && process.env.NATS_URL) return;
