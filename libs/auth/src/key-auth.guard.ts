@@ -1,12 +1,18 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { KeyType, Verdict, VerifiedKeyIdentity } from '@keys/domain';
-import { ApiError } from '@keys/platform';
+import { ApiError, counter } from '@keys/platform';
 import { KEY_VERIFIER, type KeyVerifier } from './key-verifier';
 import { VerifierUnavailableError } from './nats-key.verifier';
 import { verdictToApiError } from './verdict.mapper';
 
 const SCOPE = 'keys:required-scope';
+
+const authFailures = counter({
+  name: 'keys_auth_failures_total',
+  help: 'Requests refused 401/403 by key authentication, by error code (missing or unknown key, expired, inactive, wrong type)',
+  labelNames: ['code'],
+});
 
 /** Marks a controller or route as needing a key of this type (`proxy` for /v1/*, `billing` for /api/*). */
 export const RequireKey = (scope: KeyType) => SetMetadata(SCOPE, scope);
@@ -33,7 +39,7 @@ export class KeyAuthGuard implements CanActivate {
     if (!scope) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const key = bearerToken(request.headers.authorization);
-    if (!key) throw ApiError.invalidApiKey('Send the key as "Authorization: Bearer <key>".');
+    if (!key) throw refused(ApiError.invalidApiKey('Send the key as "Authorization: Bearer <key>".'));
     let verdict: Verdict;
     try {
       verdict = await this.verifier.verify(key, scope);
@@ -42,10 +48,16 @@ export class KeyAuthGuard implements CanActivate {
       if (err instanceof VerifierUnavailableError) throw ApiError.unavailable('The key verifier is unreachable; retry shortly.');
       throw err;
     }
-    if (!verdict.valid) throw verdictToApiError(verdict, scope);
+    if (!verdict.valid) throw refused(verdictToApiError(verdict, scope));
     request.caller = verdict.key;
     return true;
   }
+}
+
+/** Counts an authentication refusal (its error code only: never the key or the header). */
+function refused(error: ApiError): ApiError {
+  authFailures.inc({ code: error.code });
+  return error;
 }
 
 function bearerToken(header: string | string[] | undefined): string | null {

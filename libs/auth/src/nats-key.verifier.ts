@@ -1,6 +1,7 @@
 import { ErrorCode, type NatsConnection, type NatsError } from 'nats';
 import { decodeJson, encodeJson, verifySubject } from '@keys/bus';
 import { type KeyType, type Verdict, VERIFY_STATUS } from '@keys/domain';
+import { counter, histogram } from '@keys/platform';
 import type { KeyVerifier } from './key-verifier';
 
 export type VerifierUnavailableReason = 'disconnected' | 'no_responders' | 'timeout' | 'bad_answer';
@@ -37,6 +38,18 @@ export type NatsConnectionSource = NatsConnection | (() => NatsConnection | null
 
 const CODES = new Set(Object.keys(VERIFY_STATUS));
 
+const clientDuration = histogram({
+  name: 'keys_verify_client_duration_seconds',
+  help: 'Time a verification took as its client saw it (retries included), by outcome: valid, refused (a verdict other than VALID) or unavailable (no verdict)',
+  labelNames: ['outcome'],
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+});
+const clientErrors = counter({
+  name: 'keys_verify_client_errors_total',
+  help: 'Verifications that got no verdict, by reason: disconnected, no_responders, timeout, bad_answer',
+  labelNames: ['reason'],
+});
+
 /**
  * The client side of DESIGN §5: one NATS request per verification. Refusals come back as verdicts; only
  * "no verdict at all" throws (VerifierUnavailableError). The key is sent to the verifier and nowhere else.
@@ -60,6 +73,19 @@ export class NatsKeyVerifier implements KeyVerifier {
   }
 
   async verify(key: string, scope: KeyType): Promise<Verdict> {
+    const stopTimer = clientDuration.startTimer();
+    try {
+      const verdict = await this.request(key, scope);
+      stopTimer({ outcome: verdict.valid ? 'valid' : 'refused' });
+      return verdict;
+    } catch (err) {
+      stopTimer({ outcome: 'unavailable' });
+      clientErrors.inc({ reason: err instanceof VerifierUnavailableError ? err.reason : 'other' });
+      throw err;
+    }
+  }
+
+  private async request(key: string, scope: KeyType): Promise<Verdict> {
     const body = encodeJson({ key, scope });
     let timeouts = 0;
     for (let attempt = 0; ; attempt++) {

@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { randomUUID } from 'node:crypto';
 import { ApiError } from './api-error';
 import { fromStatus, ApiExceptionFilter } from './api-exception.filter';
+import { httpMetrics } from './http-metrics.middleware';
 
 export const BODY_LIMIT = '16kb';
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -15,6 +16,7 @@ export function configureHttpApp(app: INestApplication, options: { trustProxy?: 
   const instance = app.getHttpAdapter().getInstance() as express.Express;
   instance.disable('x-powered-by');
   instance.set('trust proxy', options.trustProxy ? true : false);
+  app.use(httpMetrics);
   app.use(correlationId);
   app.use(requireJsonBody);
   app.use(express.json({ limit: BODY_LIMIT, type: JSON_TYPES, strict: true }));

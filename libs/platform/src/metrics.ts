@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, register, type CounterConfiguration, type GaugeConfiguration, type HistogramConfiguration } from 'prom-client';
+import { Counter, Gauge, Histogram, collectDefaultMetrics, register, type CounterConfiguration, type GaugeConfiguration, type HistogramConfiguration } from 'prom-client';
 
 // Metrics live in the process-wide registry; these return the existing metric when a module is created twice
 // in one process (tests, or several apps started together). Labels never carry key material.
@@ -13,4 +13,20 @@ export function gauge<T extends string>(config: GaugeConfiguration<T>): Gauge<T>
 
 export function histogram<T extends string>(config: HistogramConfiguration<T>): Histogram<T> {
   return (register.getSingleMetric(config.name) as Histogram<T>) ?? new Histogram(config);
+}
+
+let defaultMetricsStarted = false;
+
+/**
+ * prom-client's process and Node.js runtime metrics (process_cpu_*, process_resident_memory_bytes,
+ * nodejs_eventloop_lag_*, nodejs_heap_*, nodejs_gc_*...), registered once per process however many apps
+ * start in it (collectDefaultMetrics throws on a second registration).
+ */
+export function collectDefaultMetricsOnce(): void {
+  if (defaultMetricsStarted || register.getSingleMetric('process_cpu_user_seconds_total')) {
+    defaultMetricsStarted = true;
+    return;
+  }
+  collectDefaultMetrics();
+  defaultMetricsStarted = true;
 }

@@ -1,9 +1,11 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import type { VerifiedKeyIdentity } from '@keys/domain';
-import { ApiError } from '@keys/platform';
+import { ApiError, counter } from '@keys/platform';
 import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
 import { TokenBuckets } from './token-buckets';
+
+const rateLimited = counter({ name: 'keys_rate_limited_total', help: 'Requests answered 429 because their billing key exceeded RATE_LIMIT_PER_SECOND (per command instance)' });
 
 /**
  * 429 per billing key once it exceeds RATE_LIMIT_PER_SECOND (burst RATE_LIMIT_BURST), with Retry-After.
@@ -24,6 +26,7 @@ export class RateLimitGuard implements CanActivate {
     if (!caller) return true;
     const taken = this.buckets.take(caller.id, Date.now());
     if (taken.ok) return true;
+    rateLimited.inc();
     http.getResponse<Response>().setHeader('Retry-After', String(taken.retryAfterSeconds));
     throw new ApiError(429, 'invalid_request_error', 'rate_limited', `Too many requests for this key; retry in ${taken.retryAfterSeconds} s.`);
   }

@@ -13,6 +13,18 @@ export interface OutboxRelaySettings {
 
 const published = counter({ name: 'keys_relay_published_total', help: 'Events the outbox relay published to JetStream' });
 const relayLag = gauge({ name: 'keys_relay_lag_events', help: 'Events committed in the store but not yet published' });
+/** Relays publishing in this process (one per command app; tests start several): the gauge shows the oldest backlog. */
+const publishing = new Set<OutboxRelay>();
+gauge({
+  name: 'keys_relay_lag_seconds',
+  help: 'Age of the oldest event committed in the store but not yet published (0 when none), as of the scrape',
+  collect() {
+    const now = Date.now();
+    let oldest = 0;
+    for (const relay of publishing) if (relay.isLeader && relay.oldestUnpublishedAt !== null) oldest = Math.max(oldest, (now - relay.oldestUnpublishedAt) / 1000);
+    this.set(oldest);
+  },
+});
 
 /**
  * The outbox relay (DESIGN §3.6): publishes committed events to JetStream in position order, with
@@ -31,6 +43,8 @@ export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | null = null;
   private position = 0;
+  /** occurred_at (ms) of the first event after the relay's position, as last read; null when none is waiting. */
+  oldestUnpublishedAt: number | null = null;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -53,11 +67,13 @@ export class OutboxRelay {
     if (this.running) return;
     this.running = true;
     this.loop = this.run();
+    publishing.add(this);
   }
 
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    publishing.delete(this);
     await this.lock.release();
   }
 
@@ -89,8 +105,10 @@ export class OutboxRelay {
     const batch = await readAllAfter(this.db, this.position, this.settings.batchSize);
     if (batch.length === 0) {
       relayLag.set(0);
+      this.oldestUnpublishedAt = null;
       return false;
     }
+    this.oldestUnpublishedAt = Date.parse(batch[0].occurredAt);
     await this.nats.ready();
     const js = this.nats.jetstream();
     let last = this.position;
