@@ -1,5 +1,5 @@
-import { EventAppender, openEventStore } from '@keys/event-store';
-import { KeyCommandService } from '@keys/key-service';
+import { openEventStore } from '@keys/event-store';
+import { KeyCommandService, createKeyEventAppender } from '@keys/key-service';
 import { type AppProcess, startApp, waitForHttp } from './app-process';
 import type { BenchEnv } from './bench-env';
 import { type BenchResult, round, throughput } from './bench-result';
@@ -12,7 +12,7 @@ import { httpClient } from './http-client';
  */
 export async function httpCreateThroughput(env: BenchEnv, baseline: number, concurrency: number, durationMs: number, verifierCount = 1, waitForVerifiers = true): Promise<BenchResult> {
   const db = await openEventStore(env.databaseUrl, { max: 2 });
-  const keys = new KeyCommandService(db, new EventAppender(db));
+  const keys = new KeyCommandService(db, createKeyEventAppender(db));
   const account = await keys.createAccount('bench', { actor: { type: 'operator', name: 'bench' }, ipAddress: null, userAgent: null, correlationId: 'bench' });
   await db.destroy();
   const port = '3900';

@@ -1,6 +1,5 @@
-import type { Kysely } from 'kysely';
 import { openEventStore } from '@keys/event-store';
-import { type ReadModelDatabase, rebuildReadModels } from '@keys/read-models';
+import { rebuildReadModels } from '@keys/read-models';
 import { type BenchResult, round } from './bench-result';
 import { keysetScan } from './keyset-scan.baseline';
 import type { LargeStore } from './million-events.fixture';
@@ -12,7 +11,7 @@ import type { LargeStore } from './million-events.fixture';
  */
 export async function rebuildThroughput(store: LargeStore): Promise<BenchResult> {
   const scan = await keysetScan(store.databaseUrl);
-  const db = (await openEventStore(store.databaseUrl, { max: 2 })) as unknown as Kysely<ReadModelDatabase>;
+  const db = await openEventStore(store.databaseUrl, { max: 2 });
   try {
     const started = process.hrtime.bigint();
     const result = await rebuildReadModels(db, store.databaseUrl, { batchSize: 1000 });

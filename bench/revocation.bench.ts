@@ -1,7 +1,7 @@
 import { type NatsConnection } from 'nats';
 import { connectNats, verifySubject } from '@keys/bus';
-import { EventAppender, openEventStore } from '@keys/event-store';
-import { KeyCommandService } from '@keys/key-service';
+import { openEventStore } from '@keys/event-store';
+import { KeyCommandService, createKeyEventAppender } from '@keys/key-service';
 import { startApp, waitForHttp } from './app-process';
 import type { BenchEnv } from './bench-env';
 import { type BenchResult, percentile, round } from './bench-result';
@@ -16,7 +16,7 @@ const operator = { actor: { type: 'operator' as const, name: 'bench' }, ipAddres
  */
 export async function revocationP99(env: BenchEnv, keyCount: number): Promise<BenchResult> {
   const db = await openEventStore(env.databaseUrl, { max: 2 });
-  const account = await new KeyCommandService(db, new EventAppender(db)).createAccount('bench', operator);
+  const account = await new KeyCommandService(db, createKeyEventAppender(db)).createAccount('bench', operator);
   await db.destroy();
   const shared = { DATABASE_URL: env.databaseUrl, NATS_URL: env.natsUrl, KEYS_STREAM: env.streamName, KEYS_SUBJECT_PREFIX: env.subjectPrefix };
   const verifier = startApp('verifier', { ...shared, PORT: '3902' });

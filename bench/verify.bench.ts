@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { type NatsConnection } from 'nats';
 import { connectNats, verifySubject } from '@keys/bus';
-import { EventAppender, openEventStore } from '@keys/event-store';
-import { KeyCommandService } from '@keys/key-service';
+import { openEventStore } from '@keys/event-store';
+import { KeyCommandService, createKeyEventAppender } from '@keys/key-service';
 import { type AppProcess, cpuSecondsOf, startApp, startScript, waitForHttp } from './app-process';
 import type { BenchEnv } from './bench-env';
 import { type BenchResult, percentile, round, throughput } from './bench-result';
@@ -18,7 +18,7 @@ const operator = { actor: { type: 'operator' as const, name: 'bench' }, ipAddres
  */
 export async function verifyBenchmarks(env: BenchEnv, durationMs: number, wanted: (name: string) => boolean): Promise<BenchResult[]> {
   const db = await openEventStore(env.databaseUrl, { max: 4 });
-  const keys = new KeyCommandService(db, new EventAppender(db));
+  const keys = new KeyCommandService(db, createKeyEventAppender(db));
   const { accountId } = await keys.createAccount('bench', operator);
   const created: string[] = [];
   await Promise.all(

@@ -1,5 +1,5 @@
-import { EventAppender, openEventStore } from '@keys/event-store';
-import { KeyCommandService } from '@keys/key-service';
+import { openEventStore } from '@keys/event-store';
+import { KeyCommandService, createKeyEventAppender } from '@keys/key-service';
 import { type AppProcess, startApp, waitForHttp } from './app-process';
 import type { BenchEnv } from './bench-env';
 import { type BenchResult, percentile, round } from './bench-result';
@@ -41,7 +41,7 @@ export async function deleteLatency(env: BenchEnv, verifiers: number, keyCount: 
 
 async function deleteSamples(env: BenchEnv, verifierCount: number, keyCount: number, timeoutMs: string): Promise<{ samples: number[]; fenced: number }> {
   const db = await openEventStore(env.databaseUrl, { max: 2 });
-  const account = await new KeyCommandService(db, new EventAppender(db)).createAccount('bench', operator);
+  const account = await new KeyCommandService(db, createKeyEventAppender(db)).createAccount('bench', operator);
   await db.destroy();
   const shared = { DATABASE_URL: env.databaseUrl, NATS_URL: env.natsUrl, KEYS_STREAM: env.streamName, KEYS_SUBJECT_PREFIX: env.subjectPrefix };
   const verifiers: AppProcess[] = [];

@@ -39,7 +39,7 @@ describe('availability', () => {
         return res.status === 201 ? res : null;
       }, { timeoutMs: 15_000, intervalMs: 200 });
       expect(after.body.name).toBe('after outage');
-      const names = await store.db.selectFrom('key_index').select('name').where('key_type', '=', 'proxy').execute();
+      const names = await store.db.selectFrom('key_lookup').select('name').where('key_type', '=', 'proxy').execute();
       expect(names.map((r) => r.name)).toEqual(['after outage']);
     } finally {
       await app.close();
@@ -80,7 +80,7 @@ describe('availability', () => {
       expect(limited.body).toEqual({ error: { type: 'invalid_request_error', code: 'rate_limited', message: expect.any(String) } });
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       // Nothing was written for the refused request, and another key is not affected.
-      const rows = await store.db.selectFrom('key_index').select('key_id').where('account_id', '=', first.accountId).where('key_type', '=', 'proxy').execute();
+      const rows = await store.db.selectFrom('key_lookup').select('key_id').where('account_id', '=', first.accountId).where('key_type', '=', 'proxy').execute();
       expect(rows).toHaveLength(created);
       expect((await apiClient(app.baseUrl, second.billingKey.key).post('/api/keys', { name: 'calm' })).status).toBe(201);
     } finally {

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { KEY_VERIFIER, KeyAuthGuard, NatsKeyVerifier } from '@keys/auth';
 import { NatsHolder, VerifierPropagation, ensureKeyStream } from '@keys/bus';
 import { AppendNotifications, EventAppender, SessionLock, openEventStore } from '@keys/event-store';
-import { type CommandDb, KeyCommandService } from '@keys/key-service';
+import { type CommandDb, KeyCommandService, createKeyEventAppender } from '@keys/key-service';
 import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
 import { ProjectionFreshness, ReadModelReader } from '@keys/read-models';
 import { FallbackKeyVerifier } from './auth/fallback-key.verifier';
@@ -62,12 +62,12 @@ const RELAY_LOCK_KEY = 7_362_010_002;
         }),
     },
     // Reads come from the projector's read models in the same database (docs/api.md, Read-your-writes).
-    { provide: ReadModelReader, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new ReadModelReader(db as never) },
-    { provide: ProjectionFreshness, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new ProjectionFreshness(db as never) },
+    { provide: ReadModelReader, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new ReadModelReader(db) },
+    { provide: ProjectionFreshness, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new ProjectionFreshness(db) },
     {
       provide: COMMAND_DB,
       inject: [COMMAND_CONFIG],
-      useFactory: async (config: CommandConfig) => (await openEventStore(config.databaseUrl, { max: 20, ownerUrl: config.databaseOwnerUrl })) as unknown as CommandDb,
+      useFactory: async (config: CommandConfig) => (await openEventStore(config.databaseUrl, { max: 20, ownerUrl: config.databaseOwnerUrl })),
     },
     {
       provide: NatsHolder,
@@ -77,7 +77,7 @@ const RELAY_LOCK_KEY = 7_362_010_002;
           ensureKeyStream(await nc.jetstreamManager(), { streamName: config.streamName, subjectPrefix: config.subjectPrefix, replicas: config.streamReplicas }),
         ),
     },
-    { provide: EventAppender, inject: [COMMAND_DB], useFactory: (db: CommandDb) => new EventAppender(db as never) },
+    { provide: EventAppender, inject: [COMMAND_DB], useFactory: (db: CommandDb) => createKeyEventAppender(db) },
     { provide: KeyCommandService, inject: [COMMAND_DB, EventAppender], useFactory: (db: CommandDb, appender: EventAppender) => new KeyCommandService(db, appender) },
     {
       provide: KEY_VERIFIER,
@@ -94,7 +94,7 @@ const RELAY_LOCK_KEY = 7_362_010_002;
       provide: OutboxRelay,
       inject: [COMMAND_DB, NatsHolder, AppendNotifications, COMMAND_CONFIG],
       useFactory: (db: CommandDb, nats: NatsHolder, notifications: AppendNotifications, config: CommandConfig) =>
-        new OutboxRelay(db as never, nats, new SessionLock(config.databaseUrl, RELAY_LOCK_KEY), notifications, {
+        new OutboxRelay(db, nats, new SessionLock(config.databaseUrl, RELAY_LOCK_KEY), notifications, {
           streamName: config.streamName,
           subjectPrefix: config.subjectPrefix,
           batchSize: config.relayBatchSize,

@@ -137,9 +137,8 @@ describe('command input hardening', () => {
 
   it("one tenant's appends that Postgres refuses never fail another tenant's writes in the same group commit", async () => {
     const appender = running.app.get(EventAppender);
-    const { rows } = await sql<{ hash: string }>`select hash from key_index where account_id = ${accountA} limit 1`.execute(store.db as never);
+    const { rows } = await sql<{ hash: string }>`select hash from key_lookup where account_id = ${accountA} limit 1`.execute(store.db as never);
     const takenHash = rows[0].hash;
-    const now = new Date().toISOString();
     const metadata = { actor: { type: 'operator' as const, name: 'poison' }, ipAddress: null, userAgent: null, correlationId: randomUUID() };
     let n = 0;
     // Straight to the app's own appender: HTTP validation now refuses these values before they get this far.
@@ -149,15 +148,14 @@ describe('command input hardening', () => {
       const variants = [
         () => appender.append({ streamId: `key-${keyId}`, expectedVersion: 0, accountId: accountA, events: [{ ...event, data: { keyId, name: 'a\u0000b' } }] }),
         () => appender.append({ streamId: `key-${keyId}`, expectedVersion: 0, accountId: accountA, events: [{ ...event, occurredAt: '-005000-01-01T00:00:00.000Z' }] }),
+        // A KeyCreated whose hash is taken: the app's key_lookup projection hits the unique index.
         () =>
-          appender.append(
-            { streamId: `key-${keyId}`, expectedVersion: 0, accountId: accountA, events: [event] },
-            {
-              keyIndex: [
-                { key_id: keyId, account_id: accountA, key_type: 'proxy', hash: takenHash, prefix: 'ms-xxxxx', name: 'p', active: true, expires_at: null, expired: false, deleted: false, created_at: now, updated_at: now, version: 1 },
-              ],
-            },
-          ),
+          appender.append({
+            streamId: `key-${keyId}`,
+            expectedVersion: 0,
+            accountId: accountA,
+            events: [{ type: 'KeyCreated', data: { keyId, accountId: accountA, keyType: 'proxy', name: 'p', prefix: 'ms-xxxxx', hash: takenHash, expiresAt: null }, metadata }],
+          }),
       ];
       return variants[n % variants.length]();
     };

@@ -17,7 +17,7 @@ export const PROJECTOR_DB = Symbol('PROJECTOR_DB');
     {
       provide: PROJECTOR_DB,
       inject: [PROJECTOR_CONFIG],
-      useFactory: async (config: ProjectorConfig) => (await openEventStore(config.databaseUrl, { max: 5 })) as unknown as Kysely<ReadModelDatabase>,
+      useFactory: async (config: ProjectorConfig) => (await openEventStore(config.databaseUrl, { max: 5 })),
     },
     {
       provide: NatsHolder,

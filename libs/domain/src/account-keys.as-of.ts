@@ -42,7 +42,7 @@ export function accountKeysAsOf(accountId: number, events: ReadonlyArray<EventEn
         break;
       case 'KeyCreated':
         if (envelope.data.accountId !== accountId) break;
-        keys.set(envelope.streamId, evolveKey(initialKeyState(), envelope, envelope.occurredAt));
+        keys.set(envelope.streamId, evolveKey(initialKeyState(), envelope));
         break;
       case 'KeyRenamed':
       case 'KeyDeactivated':
@@ -52,7 +52,7 @@ export function accountKeysAsOf(accountId: number, events: ReadonlyArray<EventEn
       case 'KeyDeleted': {
         // Only streams whose KeyCreated was seen (and belonged to this account) are followed.
         const state = keys.get(envelope.streamId);
-        if (state) keys.set(envelope.streamId, evolveKey(state, envelope, envelope.occurredAt));
+        if (state) keys.set(envelope.streamId, evolveKey(state, envelope));
         break;
       }
       default:

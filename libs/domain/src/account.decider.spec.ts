@@ -1,19 +1,14 @@
 import type { CreateAccount } from './commands';
 import {
-  decideAccount,
+  accountDecider,
   evolveAccount,
   foldAccount,
   initialAccountState,
   type AccountEvent,
-  type AccountState,
 } from './account.decider';
 import { specFor } from './testing-dsl.spec-helper';
 
-const given = specFor<AccountState, CreateAccount, AccountEvent>({
-  initialState: initialAccountState,
-  evolve: (state, event) => evolveAccount(state, event),
-  decide: decideAccount,
-});
+const given = specFor(accountDecider);
 
 const createAccount = (name = 'Acme'): CreateAccount => ({
   type: 'CreateAccount',
@@ -36,7 +31,7 @@ describe('evolveAccount', () => {
   it('records the account and, when given, when it was created', () => {
     expect(foldAccount([])).toEqual({ exists: false });
     expect(foldAccount([accountCreated()])).toEqual({ exists: true, accountId: 3, name: 'Acme', createdAt: null });
-    expect(evolveAccount(initialAccountState(), accountCreated(), '2030-01-01T00:00:00Z')).toMatchObject({
+    expect(evolveAccount(initialAccountState(), { ...accountCreated(), occurredAt: '2030-01-01T00:00:00Z' })).toMatchObject({
       createdAt: '2030-01-01T00:00:00Z',
     });
   });

@@ -17,5 +17,8 @@ describe('domain errors', () => {
       'initialAccountState', 'keyStatus', 'isExpiredAt', 'DomainError', 'accountIdOf', 'keyStreamId']) {
       expect(typeof (domain as Record<string, unknown>)[name]).toBe('function');
     }
+    for (const decider of [domain.keyDecider, domain.accountDecider]) {
+      expect(Object.keys(decider).sort()).toEqual(['decide', 'evolve', 'initialState']);
+    }
   });
 });

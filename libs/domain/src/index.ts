@@ -2,7 +2,9 @@ export * from './events';
 export * from './commands';
 export { DomainError, DOMAIN_ERROR_CODES, isDomainError, type DomainErrorCode } from './domain.errors';
 export { NAME_MAX_LENGTH, nameProblem } from './name.rules';
+export { type Decider, type Recorded } from './decider';
 export {
+  keyDecider,
   initialKeyState,
   evolveKey,
   foldKey,
@@ -14,6 +16,7 @@ export {
   type KeyStatus,
 } from './key.decider';
 export {
+  accountDecider,
   initialAccountState,
   evolveAccount,
   foldAccount,

@@ -7,17 +7,14 @@ import {
   foldKey,
   initialKeyState,
   isExpiredAt,
+  keyDecider,
   keyStatus,
   type ExistingKeyState,
   type KeyState,
 } from './key.decider';
 import { specFor } from './testing-dsl.spec-helper';
 
-const given = specFor<KeyState, KeyCommand, KeyEvent>({
-  initialState: initialKeyState,
-  evolve: (state, event) => evolveKey(state, event),
-  decide: decideKey,
-});
+const given = specFor(keyDecider);
 
 const NOW = '2030-06-01T12:00:00.000Z';
 const PAST = '2030-06-01T11:59:59.999Z';
@@ -256,8 +253,8 @@ describe('evolveKey', () => {
   it('fills createdAt from KeyCreated and updatedAt from the latest event when occurredAt is given', () => {
     const state = existing(
       foldKey([
-        { event: created(), occurredAt: '2030-01-01T00:00:00.000Z' },
-        { event: renamed('Staging'), occurredAt: '2030-02-01T00:00:00.000Z' },
+        { ...created(), occurredAt: '2030-01-01T00:00:00.000Z' },
+        { ...renamed('Staging'), occurredAt: '2030-02-01T00:00:00.000Z' },
         deactivated, // no occurredAt: keeps the previous updatedAt
       ]),
     );

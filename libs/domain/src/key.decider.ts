@@ -1,5 +1,5 @@
-// The key decider (emmett style): initialKeyState / evolveKey / decideKey, pure and total.
-// Time arrives on commands as `now`; the decider has no clock.
+// The key decider (emmett style): initialKeyState / evolveKey / decideKey, pure and total, bundled as keyDecider.
+// Time arrives on commands as `now` and on stored events as their occurredAt; the decider has no clock.
 
 import type {
   CreateKey,
@@ -12,6 +12,7 @@ import type {
   RetireKey,
   SetKeyExpiry,
 } from './commands';
+import type { Decider, Recorded } from './decider';
 import { DomainError } from './domain.errors';
 import { assertNever, type KeyEvent, type KeyType } from './events';
 import { validName } from './name.rules';
@@ -31,7 +32,7 @@ export interface ExistingKeyState {
   expired: boolean;
   expiredAt: string | null;
   deleted: boolean;
-  /** occurredAt of KeyCreated, when the caller of evolveKey supplied it. */
+  /** occurredAt of KeyCreated, when the event evolved carried it. */
   createdAt: string | null;
   /** occurredAt of the latest event, when supplied. */
   updatedAt: string | null;
@@ -46,14 +47,15 @@ export function initialKeyState(): KeyState {
 }
 
 /**
- * Applies one stored event. Events carry no time of their own (except expiry), so the envelope's
- * `occurredAt` may be passed to fill `createdAt` (from KeyCreated) and `updatedAt` (every event); without it
- * those fields stay as they were (null on a fresh state). The deciders never read them.
+ * Applies one stored event. Events carry no time of their own (except expiry), so an envelope's `occurredAt`
+ * fills `createdAt` (from KeyCreated) and `updatedAt` (every event); a bare event leaves those fields as they
+ * were (null on a fresh state). The deciders never read them.
  *
  * Events are facts: evolve never refuses. An event other than KeyCreated on a key that does not exist cannot
  * come from this decider and leaves the state unchanged.
  */
-export function evolveKey(state: KeyState, event: KeyEvent, occurredAt?: string): KeyState {
+export function evolveKey(state: KeyState, event: Recorded<KeyEvent>): KeyState {
+  const occurredAt = event.occurredAt;
   if (event.type === 'KeyCreated') {
     const d = event.data;
     return {
@@ -85,7 +87,7 @@ export function evolveKey(state: KeyState, event: KeyEvent, occurredAt?: string)
     case 'KeyExpirySet':
       return { ...state, expiresAt: event.data.expiresAt, updatedAt };
     case 'KeyExpired':
-      // "Expired keys are deactivated automatically" (DESIGN §1).
+      // Expired keys are deactivated automatically (docs/api.md).
       return { ...state, expired: true, expiredAt: event.data.expiredAt, active: false, updatedAt };
     case 'KeyDeleted':
       return { ...state, deleted: true, active: false, updatedAt };
@@ -94,13 +96,9 @@ export function evolveKey(state: KeyState, event: KeyEvent, occurredAt?: string)
   }
 }
 
-/** Folds a stream's events (optionally with their occurredAt) from the initial state. */
-export function foldKey(events: ReadonlyArray<KeyEvent | { event: KeyEvent; occurredAt: string }>): KeyState {
-  let state = initialKeyState();
-  for (const item of events) {
-    state = 'event' in item ? evolveKey(state, item.event, item.occurredAt) : evolveKey(state, item);
-  }
-  return state;
+/** Folds a stream's events (envelopes or bare events) from the initial state. */
+export function foldKey(events: ReadonlyArray<Recorded<KeyEvent>>): KeyState {
+  return events.reduce(evolveKey, initialKeyState());
 }
 
 /** Whether the key is expired at `nowIso`: swept (KeyExpired applied) or past its `expiresAt`. */
@@ -119,6 +117,13 @@ export function keyStatus(state: ExistingKeyState, nowIso?: string): KeyStatus {
   if (nowIso === undefined ? state.expired : isExpiredAt(state, nowIso)) return 'expired';
   return state.active ? 'active' : 'inactive';
 }
+
+/** The key stream's decider, for the command handler. */
+export const keyDecider: Decider<KeyState, KeyCommand, KeyEvent> = {
+  decide: (command, state) => decideKey(command, state),
+  evolve: evolveKey,
+  initialState: initialKeyState,
+};
 
 /** Decides the events a command produces, or throws a DomainError. An empty array means "nothing to do". */
 export function decideKey(command: KeyCommand, state: KeyState): KeyEvent[] {

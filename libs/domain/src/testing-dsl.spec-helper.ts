@@ -1,17 +1,12 @@
 // given(events).when(command).then(events) for any decider, in the style of emmett's DeciderSpecification.
 
+import type { Decider } from './decider';
 import { DomainError, type DomainErrorCode } from './domain.errors';
-
-export interface Decider<State, Command, Event> {
-  initialState: () => State;
-  evolve: (state: State, event: Event) => State;
-  decide: (command: Command, state: State) => Event[];
-}
 
 export function specFor<State, Command, Event>(decider: Decider<State, Command, Event>) {
   return (given: readonly Event[]) => ({
     when: (command: Command) => {
-      const run = () => decider.decide(command, given.reduce(decider.evolve, decider.initialState()));
+      const run = () => decider.decide(command, given.reduce((state, event) => decider.evolve(state, event), decider.initialState()));
       return {
         then(expected: readonly Event[]): void {
           expect(run()).toEqual(expected);

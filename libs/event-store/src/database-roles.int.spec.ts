@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { keyLookupProjection } from '@keys/key-service';
 import { createTestContext, type TestContext } from '@keys/testing';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { Client, DatabaseError } from 'pg';
@@ -10,7 +11,7 @@ import { EventAppender } from './event-appender';
 import { nextKeyId } from './id-sequences';
 import { openEventStore, prepareEventStore } from './open-store';
 import { headPosition, readStream } from './read';
-import { renameRequest } from './store-fixture.spec-helper';
+import { metadata, renameRequest } from './store-fixture.spec-helper';
 import { verifyChain } from './verify-chain';
 
 const INSUFFICIENT_PRIVILEGE = '42501';
@@ -135,32 +136,17 @@ describe('database roles: the app role cannot rewrite history', () => {
     expect(grants.rows).toEqual(expected);
   });
 
-  it('appends through the real appender, reads, draws ids and upserts key_index as the app role', async () => {
-    const appender = new EventAppender(app);
+  it('appends through the real appender, reads, draws ids and writes key_lookup as the app role', async () => {
+    const appender = new EventAppender(app, { inlineProjections: [keyLookupProjection] });
     try {
       const keyId = (await nextKeyId(app)) + 1000; // clear of the streams beforeAll wrote
-      const now = new Date().toISOString();
-      const row = {
-        key_id: keyId,
-        account_id: 7,
-        key_type: 'proxy' as const,
-        hash: `hash-${keyId}`,
-        prefix: 'pk_test',
-        name: 'first',
-        active: true,
-        expires_at: null,
-        expired: false,
-        deleted: false,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-      };
-      await appender.append(renameRequest(keyId, 0), { keyIndex: [row] });
-      // Second write to the same key: the upsert's `on conflict do update` path.
-      await appender.append(renameRequest(keyId, 1), { keyIndex: [{ ...row, name: 'second', version: 2 }] });
+      const created = { type: 'KeyCreated' as const, data: { keyId, accountId: 7, keyType: 'proxy' as const, name: 'first', prefix: 'pk_test', hash: `hash-${keyId}`, expiresAt: null } };
+      await appender.append({ streamId: `key-${keyId}`, expectedVersion: 0, accountId: 7, events: [{ ...created, metadata }] });
+      // Second write to the same key: the projection's update path.
+      await appender.append(renameRequest(keyId, 1));
       expect((await readStream(app, `key-${keyId}`)).map((e) => e.streamVersion)).toEqual([1, 2]);
-      const indexed = await app.selectFrom('key_index').select(['name', 'version']).where('key_id', '=', keyId).executeTakeFirstOrThrow();
-      expect(indexed).toEqual({ name: 'second', version: 2 });
+      const indexed = await app.selectFrom('key_lookup').select(['name', 'version']).where('key_id', '=', keyId).executeTakeFirstOrThrow();
+      expect(indexed).toEqual({ name: 'name 2', version: 2 });
     } finally {
       await appender.close();
     }

@@ -9,7 +9,7 @@ import { quoteIdentifier } from './ensure-database';
  */
 export const APP_TABLE_PRIVILEGES: Readonly<Record<string, readonly string[]>> = {
   events: ['SELECT', 'INSERT'],
-  key_index: ['SELECT', 'INSERT', 'UPDATE'],
+  key_lookup: ['SELECT', 'INSERT', 'UPDATE'],
   checkpoints: ['SELECT', 'INSERT', 'UPDATE'],
   keys: ['SELECT', 'INSERT', 'UPDATE'],
   security_log: ['SELECT', 'INSERT'],

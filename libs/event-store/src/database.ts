@@ -2,13 +2,16 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { Pool, TypeOverrides } from 'pg';
 import type { CheckpointsTable } from './checkpoints.table';
 import type { EventsTable } from './events.table';
-import type { KeyIndexTable } from './key-index.table';
 import { UnsafeBigintError } from './event-store.errors';
 
+/**
+ * The one database type of every app: the store's tables here; the libraries that own other tables of the
+ * same database add them to this interface by declaration merging (`declare module '@keys/event-store'`), so a
+ * single `Kysely<Database>` reaches every table without casts.
+ */
 export interface Database {
   events: EventsTable;
   checkpoints: CheckpointsTable;
-  key_index: KeyIndexTable;
 }
 
 const INT8_OID = 20;

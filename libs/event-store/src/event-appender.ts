@@ -1,17 +1,25 @@
 import { type ControlledTransaction, type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import type { EventEnvelope } from '@keys/domain';
-import { type AppendRequest, type PreparedAppend, type StoreHead, UUID, buildAppend, prepareAppend, storable, validate } from './append';
+import { type AppendRequest, type PreparedAppend, type StoreHead, UUID, buildAppend, prepareAppend, validate } from './append';
 import type { Database } from './database';
 import { EventAppenderClosedError, InvalidAppendRequestError, StreamVersionConflictError } from './event-store.errors';
 import { APPEND_LOCK_KEY, type EventsTable, GENESIS_HASH } from './events.table';
-import type { KeyIndexTable } from './key-index.table';
+
+/**
+ * A projection kept in the append's transaction: it commits with the events or not at all. It gets every
+ * envelope the statement wrote (a whole group-commit batch, in position order) and should write them in one
+ * statement, so an append costs one round trip more per batch, not per request.
+ */
+export interface InlineProjection {
+  readonly name: string;
+  project(trx: Transaction<Database>, envelopes: readonly EventEnvelope[]): Promise<void>;
+}
 
 export interface AppendOptions {
-  /** key_index rows written with the events (batched across requests: the fast path). */
-  keyIndex?: Insertable<KeyIndexTable>[];
   /**
-   * Runs in the append's transaction, inside its own savepoint, and may refuse by throwing: its writes
-   * and the events commit or roll back together. Slower; use only where a refusal is possible.
+   * Runs in the append's transaction, inside its own savepoint, after the events and the inline projections
+   * are written, and may refuse by throwing: its writes and the events commit or roll back together.
+   * Slower; use only where a refusal is possible.
    */
   afterAppend?: (trx: Transaction<Database>, envelopes: EventEnvelope[]) => Promise<void>;
 }
@@ -19,20 +27,23 @@ export interface AppendOptions {
 export interface EventAppenderOptions {
   /** Most requests committed together; defaults to 256. */
   maxBatchSize?: number;
+  /** Written with every batch, in the append's transaction, in this order. */
+  inlineProjections?: readonly InlineProjection[];
 }
 
 interface Pending {
-  request: AppendRequest;
-  prepared: PreparedAppend;
+  /** Appended together or not at all (e.g. a new key and the old one's expiry). */
+  requests: AppendRequest[];
+  prepared: PreparedAppend[];
   options: AppendOptions | undefined;
-  resolve(envelopes: EventEnvelope[]): void;
+  resolve(envelopes: EventEnvelope[][]): void;
   reject(error: unknown): void;
 }
 
 const SAVEPOINT = 'append_request';
 
 /**
- * Group commit over the serialized append (DESIGN §3.3): requests that arrive while a batch is being
+ * Group commit over the serialized append (docs/architecture.md): requests that arrive while a batch is being
  * written wait for the next one, which then takes the append lock once and commits them all together.
  * One request's failure rejects only its own promise: a refused check or hook at once, a statement Postgres
  * refuses by writing the batch again with one savepoint per request (see flushBatch).
@@ -43,26 +54,45 @@ export class EventAppender {
   private flushing: Promise<void> | null = null;
   private closed = false;
 
+  private readonly projections: readonly InlineProjection[];
+
   constructor(
     private readonly db: Kysely<Database>,
     options: EventAppenderOptions = {},
   ) {
     this.maxBatchSize = options.maxBatchSize ?? 256;
+    this.projections = options.inlineProjections ?? [];
+  }
+
+  /** Whether `projection` is written with every append of this appender. */
+  projects(projection: InlineProjection): boolean {
+    return this.projections.includes(projection);
   }
 
   append(request: AppendRequest, options?: AppendOptions): Promise<EventEnvelope[]> {
+    return this.appendAll([request], options).then(([envelopes]) => envelopes);
+  }
+
+  /**
+   * Appends to several streams atomically: every request's version check must hold, and the events commit in
+   * the order given, in one transaction. Resolves with each request's envelopes.
+   */
+  appendAll(requests: AppendRequest[], options?: AppendOptions): Promise<EventEnvelope[][]> {
     if (this.closed) return Promise.reject(new EventAppenderClosedError());
-    let prepared: PreparedAppend;
+    let prepared: PreparedAppend[];
     try {
-      validate(request);
-      if (options?.keyIndex && !storable(options.keyIndex)) throw new InvalidAppendRequestError('a key_index row holds a character Postgres cannot store');
+      if (requests.length === 0) throw new InvalidAppendRequestError('nothing to append');
+      if (new Set(requests.map((r) => r.streamId)).size !== requests.length) {
+        throw new InvalidAppendRequestError('one request per stream in an atomic append');
+      }
+      requests.forEach(validate);
       // Everything that does not need the head, done now while an earlier batch holds the append lock.
-      prepared = prepareAppend(request);
+      prepared = requests.map(prepareAppend);
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<EventEnvelope[]>((resolve, reject) => {
-      this.queue.push({ request, prepared, options, resolve, reject });
+    return new Promise<EventEnvelope[][]>((resolve, reject) => {
+      this.queue.push({ requests, prepared, options, resolve, reject });
       this.startFlushing();
     });
   }
@@ -97,12 +127,12 @@ export class EventAppender {
     const batch = this.queue.splice(0, this.maxBatchSize);
     let outcomes: Outcome[];
     try {
-      outcomes = await writeBatch(trx, batch, false);
+      outcomes = await writeBatch(trx, batch, this.projections, false);
     } catch (error) {
       // The batch's statements are shared by many tenants, so one request Postgres refuses (bad data, a unique
       // violation) must not fail the others: write them again, each alone. Only a lost connection, after which
       // nothing can be known of the commit, fails the whole batch.
-      outcomes = (await rolledBack(trx)) ? await isolate(this.db, batch) : batch.map((pending) => ({ pending, error }));
+      outcomes = (await rolledBack(trx)) ? await isolate(this.db, batch, this.projections) : batch.map((pending) => ({ pending, error }));
     }
     for (const outcome of outcomes) {
       if ('error' in outcome) outcome.pending.reject(outcome.error);
@@ -111,13 +141,13 @@ export class EventAppender {
   }
 }
 
-type Outcome = { pending: Pending; envelopes: EventEnvelope[] } | { pending: Pending; error: unknown };
+type Outcome = { pending: Pending; envelopes: EventEnvelope[][] } | { pending: Pending; error: unknown };
 
 /**
  * The batch again after a failed attempt, each request in its own savepoint so a refusal names its request.
  * A refusal at COMMIT (a deferred constraint) names none: then each request gets a transaction of its own.
  */
-async function isolate(db: Kysely<Database>, batch: Pending[]): Promise<Outcome[]> {
+async function isolate(db: Kysely<Database>, batch: Pending[], projections: readonly InlineProjection[]): Promise<Outcome[]> {
   let trx: ControlledTransaction<Database>;
   try {
     trx = await db.startTransaction().execute();
@@ -125,11 +155,11 @@ async function isolate(db: Kysely<Database>, batch: Pending[]): Promise<Outcome[
     return batch.map((pending) => ({ pending, error }));
   }
   try {
-    return await writeBatch(trx, batch, true);
+    return await writeBatch(trx, batch, projections, true);
   } catch (error) {
     if (!(await rolledBack(trx)) || batch.length === 1) return batch.map((pending) => ({ pending, error }));
     const outcomes: Outcome[] = [];
-    for (const pending of batch) outcomes.push(...(await isolate(db, [pending])));
+    for (const pending of batch) outcomes.push(...(await isolate(db, [pending], projections)));
     return outcomes;
   }
 }
@@ -148,45 +178,62 @@ async function rolledBack(trx: ControlledTransaction<Database>): Promise<boolean
  * Writes and commits the batch; on any failure throws with the transaction left for the caller to roll back.
  * Fast (isolated = false): requests without a hook share one INSERT. Isolated: every request in its own savepoint.
  */
-async function writeBatch(trx: ControlledTransaction<Database>, batch: Pending[], isolated: boolean): Promise<Outcome[]> {
+async function writeBatch(
+  trx: ControlledTransaction<Database>,
+  batch: Pending[],
+  projections: readonly InlineProjection[],
+  isolated: boolean,
+): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   const state = await lockAndReadBatchState(trx, batch);
   let head = state.head;
   // Requests without a hook cannot fail once checked here (barring a refusal by Postgres, see flushBatch), so their
-  // rows go out in one INSERT (and one key_index upsert) for the whole batch: a handful of round trips per batch.
-  let fast: { rows: Insertable<EventsTable>[]; index: Insertable<KeyIndexTable>[]; done: Outcome[] } = { rows: [], index: [], done: [] };
+  // rows go out in one INSERT (and one statement per inline projection) for the whole batch.
+  let fast: { rows: Insertable<EventsTable>[]; envelopes: EventEnvelope[]; done: Outcome[] } = { rows: [], envelopes: [], done: [] };
+  const write = async (to: Transaction<Database>, rows: Insertable<EventsTable>[], envelopes: EventEnvelope[]) => {
+    if (rows.length === 0) return;
+    await insertEvents(to, rows);
+    for (const projection of projections) await projection.project(to, envelopes);
+  };
   const flushFast = async () => {
-    await writeRows(trx, fast.rows, fast.index);
+    await write(trx, fast.rows, fast.envelopes);
     outcomes.push(...fast.done);
-    fast = { rows: [], index: [], done: [] };
+    fast = { rows: [], envelopes: [], done: [] };
   };
   for (const pending of batch) {
-    const { request, options } = pending;
+    const { requests, options } = pending;
     try {
-      check(request, state);
+      check(requests, state);
     } catch (error) {
       outcomes.push({ pending, error });
       continue;
     }
-    const built = buildAppend(pending.prepared, head);
+    let next = head;
+    const built = pending.prepared.map((prepared) => {
+      const one = buildAppend(prepared, next);
+      next = one.head;
+      return one;
+    });
+    const rows = built.flatMap((b) => b.rows);
+    const envelopes = built.map((b) => b.envelopes);
     if (!options?.afterAppend && !isolated) {
-      fast.rows.push(...built.rows);
-      fast.index.push(...(options?.keyIndex ?? []));
-      fast.done.push({ pending, envelopes: built.envelopes });
-      head = built.head;
-      record(request, state);
+      fast.rows.push(...rows);
+      fast.envelopes.push(...envelopes.flat());
+      fast.done.push({ pending, envelopes });
+      head = next;
+      record(requests, state);
       continue;
     }
     // A hook may refuse (e.g. "last billing key"): write what came before, then this one in a savepoint.
     await flushFast();
     const sp = await trx.savepoint(SAVEPOINT).execute();
     try {
-      await writeRows(sp, built.rows, options?.keyIndex ?? []);
-      if (options?.afterAppend) await options.afterAppend(sp, built.envelopes);
+      await write(sp, rows, envelopes.flat());
+      if (options?.afterAppend) await options.afterAppend(sp, envelopes.flat());
       await sp.releaseSavepoint(SAVEPOINT).execute();
-      outcomes.push({ pending, envelopes: built.envelopes });
-      head = built.head;
-      record(request, state);
+      outcomes.push({ pending, envelopes });
+      head = next;
+      record(requests, state);
     } catch (error) {
       outcomes.push({ pending, error });
       // If this fails too the transaction is unusable, and the caller fails or isolates the whole batch.
@@ -199,31 +246,15 @@ async function writeBatch(trx: ControlledTransaction<Database>, batch: Pending[]
 }
 
 /**
- * The events and their key_index rows in one statement (one round trip), each table's rows as `unnest` arrays:
- * one parameter per column instead of one per value, so the statement's text and parameter count do not grow
- * with the batch. With several rows for one key the last one wins (ON CONFLICT cannot touch a row twice).
+ * The events in one statement, as `unnest` arrays: one parameter per column instead of one per value, so the
+ * statement's text and parameter count do not grow with the batch.
  */
-async function writeRows(trx: Transaction<Database>, rows: Insertable<EventsTable>[], index: Insertable<KeyIndexTable>[]): Promise<void> {
-  if (rows.length === 0 && index.length === 0) return;
-  const insertEvents = sql`insert into events (position, event_id, stream_id, stream_version, type, account_id, occurred_at, data, metadata, prev_hash, hash)
+async function insertEvents(trx: Transaction<Database>, rows: Insertable<EventsTable>[]): Promise<void> {
+  await sql`insert into events (position, event_id, stream_id, stream_version, type, account_id, occurred_at, data, metadata, prev_hash, hash)
     select * from unnest(${column(rows, 'position')}::int8[], ${column(rows, 'event_id')}::uuid[], ${column(rows, 'stream_id')}::text[],
       ${column(rows, 'stream_version')}::int4[], ${column(rows, 'type')}::text[], ${column(rows, 'account_id')}::int8[],
       ${column(rows, 'occurred_at')}::timestamptz[], ${column(rows, 'data')}::jsonb[], ${column(rows, 'metadata')}::jsonb[],
-      ${column(rows, 'prev_hash')}::text[], ${column(rows, 'hash')}::text[])`;
-  if (index.length === 0) {
-    await insertEvents.execute(trx);
-    return;
-  }
-  const latest = [...new Map(index.map((row) => [row.key_id, row])).values()];
-  const upsertIndex = sql`insert into key_index (key_id, account_id, key_type, hash, prefix, name, active, expires_at, expired, deleted, created_at, updated_at, version)
-    select * from unnest(${column(latest, 'key_id')}::int8[], ${column(latest, 'account_id')}::int8[], ${column(latest, 'key_type')}::text[],
-      ${column(latest, 'hash')}::text[], ${column(latest, 'prefix')}::text[], ${column(latest, 'name')}::text[], ${column(latest, 'active')}::bool[],
-      ${column(latest, 'expires_at')}::timestamptz[], ${column(latest, 'expired')}::bool[], ${column(latest, 'deleted')}::bool[],
-      ${column(latest, 'created_at')}::timestamptz[], ${column(latest, 'updated_at')}::timestamptz[], ${column(latest, 'version')}::int4[])
-    on conflict (key_id) do update set name = excluded.name, active = excluded.active, expires_at = excluded.expires_at,
-      expired = excluded.expired, deleted = excluded.deleted, updated_at = excluded.updated_at, version = excluded.version`;
-  // A data-modifying CTE runs to completion even though the outer statement does not read it.
-  await (rows.length === 0 ? upsertIndex : sql`with new_events as (${insertEvents}) ${upsertIndex}`).execute(trx);
+      ${column(rows, 'prev_hash')}::text[], ${column(rows, 'hash')}::text[])`.execute(trx);
 }
 
 function column<T, K extends keyof T>(rows: T[], key: K): Array<T[K] | null> {
@@ -241,8 +272,9 @@ interface BatchState {
  * statement (append_batch_state, migration 006), whose reads take their snapshots after the lock is granted.
  */
 async function lockAndReadBatchState(trx: Transaction<Database>, batch: Pending[]): Promise<BatchState> {
-  const streamIds = [...new Set(batch.map((p) => p.request.streamId))];
-  const eventIds = batch.flatMap((p) => p.request.events.flatMap((e) => (e.eventId && UUID.test(e.eventId.toLowerCase()) ? [e.eventId.toLowerCase()] : [])));
+  const requests = batch.flatMap((p) => p.requests);
+  const streamIds = [...new Set(requests.map((r) => r.streamId))];
+  const eventIds = requests.flatMap((r) => r.events.flatMap((e) => (e.eventId && UUID.test(e.eventId.toLowerCase()) ? [e.eventId.toLowerCase()] : [])));
   const { rows } = await sql<{ head_position: number | null; head_hash: string | null; isolation: string; versions: Array<[string, number]>; existing: string[] }>`
     select * from append_batch_state(${sql.lit(APPEND_LOCK_KEY)}, ${streamIds}::text[], ${eventIds}::uuid[])`.execute(trx);
   const row = rows[0];
@@ -256,17 +288,21 @@ async function lockAndReadBatchState(trx: Transaction<Database>, batch: Pending[
   };
 }
 
-function check(request: AppendRequest, state: BatchState): void {
-  const actual = state.versions.get(request.streamId) ?? 0;
-  if (actual !== request.expectedVersion) throw new StreamVersionConflictError(request.streamId, request.expectedVersion, actual);
-  const ids = request.events.flatMap((e) => (e.eventId ? [e.eventId.toLowerCase()] : []));
+function check(requests: AppendRequest[], state: BatchState): void {
+  for (const request of requests) {
+    const actual = state.versions.get(request.streamId) ?? 0;
+    if (actual !== request.expectedVersion) throw new StreamVersionConflictError(request.streamId, request.expectedVersion, actual);
+  }
+  const ids = requests.flatMap((r) => r.events.flatMap((e) => (e.eventId ? [e.eventId.toLowerCase()] : [])));
   if (new Set(ids).size !== ids.length || ids.some((id) => state.eventIds.has(id))) {
-    throw new InvalidAppendRequestError(`an event id of stream ${request.streamId} is already stored`);
+    throw new InvalidAppendRequestError(`an event id of stream ${requests[0].streamId} is already stored`);
   }
 }
 
-/** What later requests of the same batch must see of this one. */
-function record(request: AppendRequest, state: BatchState): void {
-  state.versions.set(request.streamId, request.expectedVersion + request.events.length);
-  for (const e of request.events) if (e.eventId) state.eventIds.add(e.eventId.toLowerCase());
+/** What later requests of the same batch must see of these. */
+function record(requests: AppendRequest[], state: BatchState): void {
+  for (const request of requests) {
+    state.versions.set(request.streamId, request.expectedVersion + request.events.length);
+    for (const e of request.events) if (e.eventId) state.eventIds.add(e.eventId.toLowerCase());
+  }
 }

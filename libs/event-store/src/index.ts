@@ -3,13 +3,13 @@ export { ensureDatabaseExists, databaseNameOf } from './ensure-database';
 export { migrateToLatest } from './migrate';
 export { eventStoreMigrations, StaticMigrationProvider } from './migrations/static-migration.provider';
 export { type EventsTable, type EventRow, GENESIS_HASH } from './events.table';
-export { type KeyIndexTable, type KeyIndexRow, upsertKeyIndexRows } from './key-index.table';
 export { type CheckpointsTable, readCheckpoint, saveCheckpoint } from './checkpoints.table';
 export { nextAccountId, nextKeyId, nextKeyIds } from './id-sequences';
 export { type AppendRequest, type NewEvent, type StoreHead, appendToStream, buildAppend } from './append';
 export {
   type AppendOptions,
   type EventAppenderOptions,
+  type InlineProjection,
   EventAppender,
 } from './event-appender';
 export {

@@ -1,6 +1,8 @@
-import type { Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import {
-  type DomainEvent,
+  type AccountEvent,
+  type AccountState,
+  type CreateAccount,
   DomainError,
   type EventEnvelope,
   type ExistingKeyState,
@@ -8,27 +10,18 @@ import {
   type KeyEvent,
   type KeyState,
   type KeyType,
+  type Recorded,
+  accountDecider,
   accountStreamId,
-  decideAccount,
-  decideKey,
-  evolveKey,
-  initialAccountState,
-  initialKeyState,
+  foldKey,
+  keyDecider,
   keyStreamId,
 } from '@keys/domain';
-import {
-  type Database,
-  type EventAppender,
-  appendToStream,
-  nextAccountId,
-  nextKeyIds,
-  readStream,
-  StreamVersionConflictError,
-} from '@keys/event-store';
+import { type AppendOptions, type Database, EventAppender, nextAccountId, nextKeyIds, readStream } from '@keys/event-store';
 import { generateKey } from '@keys/key-material';
-import { type CommandDb, type CommandTrx, countUsableBillingKeys, keyIndexRow, upsertKeyIndex } from './key-index.table';
-import { ConcurrentUpdateError } from './key-service.errors';
+import { type AnyStreamCommand, type CommandStore, type StreamCommand, type StreamOutcome, type StreamOutcomes, handleCommand } from './handle-command';
 import { IdBlock } from './id-block';
+import { countUsableBillingKeys, keyLookupProjection } from './key-lookup.table';
 import { KeyedMutex } from './keyed-mutex';
 import { type RequestContext, toMetadata } from './request-context';
 
@@ -48,6 +41,8 @@ export interface KeyChange {
 export interface IssuedKey extends KeyChange {
   /** The full key: returned to the caller once, stored nowhere. */
   key: string;
+  /** A creation always appends. */
+  position: number;
 }
 
 export interface CreatedAccount {
@@ -65,83 +60,53 @@ export interface KeyCommandServiceOptions {
 /** Builds the commands for a change, given the key's current state and the time of the request. */
 export type PlanChange = (state: ExistingKeyState, now: string) => KeyCommand[];
 
-const asStore = (trx: CommandTrx): Transaction<Database> => trx as unknown as Transaction<Database>;
-
 /**
- * The application layer: loads a key's events, asks the pure decider, appends the decision with the
- * stream version it was based on, and keeps `key_index` in the same transaction. Shared by the HTTP
- * command app, keysctl and the expiry sweep, so every write takes the same path.
+ * The application layer over handleCommand: every write of the HTTP command app, keysctl and the expiry sweep
+ * takes this path, through the one group-commit appender, which keeps key_lookup in the append's transaction.
  */
 export class KeyCommandService {
   private readonly mutex = new KeyedMutex();
   private readonly maxAttempts: number;
   private readonly clock: () => Date;
   private readonly keyIds: IdBlock;
+  private readonly store: CommandStore;
 
   constructor(
-    private readonly db: CommandDb,
-    private readonly appender: EventAppender,
+    private readonly db: Kysely<Database>,
+    appender: EventAppender,
     options: KeyCommandServiceOptions = {},
   ) {
+    // Without it key_lookup (authentication, scoping, the billing-key check, the sweep) would fall behind silently.
+    if (!appender.projects(keyLookupProjection)) throw new Error('the EventAppender must project key_lookup: use createKeyEventAppender');
     this.maxAttempts = options.maxAttempts ?? 8;
     this.clock = options.clock ?? (() => new Date());
     this.keyIds = new IdBlock((count) => nextKeyIds(this.db, count), 32);
+    this.store = { readStream: (streamId) => readStream(this.db, streamId), appendAll: (requests, opts) => appender.appendAll(requests, opts) };
   }
 
   now(): string {
     return this.clock().toISOString();
   }
 
-  /** AccountCreated and the account's first billing key, in one transaction. */
+  /** AccountCreated and the account's first billing key, in one atomic append. */
   async createAccount(name: string, ctx: RequestContext, billingKeyName = 'Default billing key'): Promise<CreatedAccount> {
     const [accountId, keyId] = await Promise.all([nextAccountId(this.db), this.keyIds.next()]);
-    const now = this.now();
-    const metadata = toMetadata(ctx);
-    const accountEvents = decideAccount({ type: 'CreateAccount', accountId, name, now }, initialAccountState());
     const material = generateKey('billing');
-    const keyEvents = decideKey(
-      { type: 'CreateKey', keyId, accountId, keyType: 'billing', name: billingKeyName, prefix: material.prefix, hash: material.hash, expiresAt: null, now },
-      initialKeyState(),
-    );
-    const state = fold(initialKeyState(), keyEvents, now) as ExistingKeyState;
-    const envelopes = await this.db.transaction().execute(async (trx) => {
-      const account = await appendToStream(asStore(trx), {
-        streamId: accountStreamId(accountId),
-        expectedVersion: 0,
-        accountId,
-        events: accountEvents.map((e) => ({ ...e, metadata, occurredAt: now })),
-      });
-      const key = await appendToStream(asStore(trx), {
-        streamId: keyStreamId(keyId),
-        expectedVersion: 0,
-        accountId,
-        events: keyEvents.map((e) => ({ ...e, metadata, occurredAt: now })),
-      });
-      await upsertKeyIndex(trx, state, key.length);
-      return [...account, ...key];
-    });
-    const keyEnvelopes = envelopes.filter((e) => e.streamId === keyStreamId(keyId));
-    const position = envelopes[envelopes.length - 1].position;
-    return { accountId, position, billingKey: { key: material.key, state, position, events: keyEnvelopes } };
+    const { streams, position } = await this.handle(ctx, (now) => [
+      accountStream(accountId, { type: 'CreateAccount', accountId, name, now }),
+      newKeyStream({ type: 'CreateKey', keyId, accountId, keyType: 'billing', name: billingKeyName, prefix: material.prefix, hash: material.hash, expiresAt: null, now }),
+    ]);
+    const [, key] = streams;
+    return { accountId, position: appended(position), billingKey: { key: material.key, state: existing(key.state), position: appended(position), events: key.events } };
   }
 
-  async createKey(
-    input: { accountId: number; keyType: KeyType; name: string; expiresAt: string | null },
-    ctx: RequestContext,
-  ): Promise<IssuedKey> {
+  async createKey(input: { accountId: number; keyType: KeyType; name: string; expiresAt: string | null }, ctx: RequestContext): Promise<IssuedKey> {
     const keyId = await this.keyIds.next();
     const material = generateKey(input.keyType);
-    const now = this.now();
-    const events = decideKey(
-      { type: 'CreateKey', keyId, accountId: input.accountId, keyType: input.keyType, name: input.name, prefix: material.prefix, hash: material.hash, expiresAt: input.expiresAt, now },
-      initialKeyState(),
-    );
-    const state = fold(initialKeyState(), events, now) as ExistingKeyState;
-    const envelopes = await this.appender.append(
-      { streamId: keyStreamId(keyId), expectedVersion: 0, accountId: input.accountId, events: events.map((e) => ({ ...e, metadata: toMetadata(ctx), occurredAt: now })) },
-      { keyIndex: [keyIndexRow(state, events.length)] },
-    );
-    return { key: material.key, state, position: envelopes[envelopes.length - 1].position, events: envelopes };
+    const { streams, position } = await this.handle(ctx, (now) => [
+      newKeyStream({ type: 'CreateKey', keyId, ...input, prefix: material.prefix, hash: material.hash, now }),
+    ]);
+    return { key: material.key, state: existing(streams[0].state), position: appended(position), events: streams[0].events };
   }
 
   /**
@@ -149,130 +114,139 @@ export class KeyCommandService {
    * not found, exactly like a missing one. Retries on a concurrent append with fresh state.
    */
   async changeKey(keyId: number, scope: KeyScope | null, plan: PlanChange, ctx: RequestContext): Promise<KeyChange> {
-    const streamId = keyStreamId(keyId);
-    return this.mutex.run(streamId, async () => {
-      for (let attempt = 1; ; attempt++) {
-        const { state, version } = await this.load(keyId, scope);
-        const now = this.now();
-        const events = decideAll(plan(state, now), state);
-        if (events.length === 0) return { state, position: null, events: [] };
-        const next = fold(state, events, now) as ExistingKeyState;
-        try {
-          const envelopes = await this.appender.append(
-            { streamId, expectedVersion: version, accountId: state.accountId, events: events.map((e) => ({ ...e, metadata: toMetadata(ctx), occurredAt: now })) },
-            {
-              keyIndex: [keyIndexRow(next, version + events.length)],
-              afterAppend: mayRemoveBillingAccess(state, next) ? (trx) => this.ensureBillingAccessRemains(trx, next, now) : undefined,
-            },
-          );
-          return { state: next, position: envelopes[envelopes.length - 1].position, events: envelopes };
-        } catch (err) {
-          if (!(err instanceof StreamVersionConflictError)) throw err;
-          if (attempt >= this.maxAttempts) throw new ConcurrentUpdateError(streamId);
-        }
-      }
+    return this.mutex.run(keyStreamId(keyId), async () => {
+      const { streams, position } = await this.handle(
+        ctx,
+        (now) => [keyStream(keyId, (state) => plan(visible(state, scope), now))],
+        ([key]) => key,
+      );
+      return { state: existing(streams[0].state), position, events: streams[0].events };
     });
   }
 
   /**
    * Rotation: a new key with the same name, type and account; the old key expires after `overlapSeconds`
-   * (never later than its own expiry; 0 expires it now). Both streams change in one transaction.
+   * (never later than its own expiry; 0 expires it now). Both streams change in one atomic append.
    */
   async rollKey(keyId: number, scope: KeyScope, overlapSeconds: number, ctx: RequestContext): Promise<IssuedKey & { old: KeyChange }> {
-    const oldStream = keyStreamId(keyId);
-    return this.mutex.run(oldStream, async () => {
-      for (let attempt = 1; ; attempt++) {
-        const { state, version } = await this.load(keyId, scope);
-        const now = this.now();
-        const retireAt = new Date(Date.parse(now) + overlapSeconds * 1000).toISOString();
-        const oldEvents = decideKey({ type: 'RetireKey', keyId, expiresAt: retireAt, now }, state);
-        const oldNext = fold(state, oldEvents, now) as ExistingKeyState;
-        const newKeyId = await this.keyIds.next();
-        const material = generateKey(state.keyType);
-        const newEvents = decideKey(
-          { type: 'CreateKey', keyId: newKeyId, accountId: state.accountId, keyType: state.keyType, name: state.name, prefix: material.prefix, hash: material.hash, expiresAt: null, now },
-          initialKeyState(),
-        );
-        const newState = fold(initialKeyState(), newEvents, now) as ExistingKeyState;
-        const metadata = toMetadata(ctx);
-        try {
-          const [oldEnvelopes, newEnvelopes] = await this.db.transaction().execute(async (trx) => {
-            const created = await appendToStream(asStore(trx), {
-              streamId: keyStreamId(newKeyId),
-              expectedVersion: 0,
-              accountId: state.accountId,
-              events: newEvents.map((e) => ({ ...e, metadata, occurredAt: now })),
-            });
-            await upsertKeyIndex(trx, newState, newEvents.length);
-            const retired = oldEvents.length
-              ? await appendToStream(asStore(trx), {
-                  streamId: oldStream,
-                  expectedVersion: version,
-                  accountId: state.accountId,
-                  events: oldEvents.map((e) => ({ ...e, metadata, occurredAt: now })),
-                })
-              : [];
-            if (retired.length) {
-              await upsertKeyIndex(trx, oldNext, version + oldEvents.length);
-              if (mayRemoveBillingAccess(state, oldNext)) await this.ensureBillingAccessRemains(trx, oldNext, now);
-            }
-            return [retired, created] as const;
-          });
-          const last = newEnvelopes[newEnvelopes.length - 1].position;
-          const position = Math.max(last, oldEnvelopes.length ? oldEnvelopes[oldEnvelopes.length - 1].position : 0);
-          return {
-            key: material.key,
-            state: newState,
-            position,
-            events: newEnvelopes,
-            old: { state: oldNext, position: oldEnvelopes.length ? position : null, events: oldEnvelopes },
-          };
-        } catch (err) {
-          if (!(err instanceof StreamVersionConflictError)) throw err;
-          if (attempt >= this.maxAttempts) throw new ConcurrentUpdateError(oldStream);
-        }
-      }
+    return this.mutex.run(keyStreamId(keyId), async () => {
+      const issued = { key: '' };
+      const { streams, position } = await this.handle(
+        ctx,
+        async (now) => {
+          // Read once: the new key copies the old one, and the retirement is decided on the same state.
+          const stored = await readStream(this.db, keyStreamId(keyId));
+          const old = visibleKey(stored, scope);
+          const newKeyId = await this.keyIds.next();
+          const material = generateKey(old.keyType);
+          issued.key = material.key;
+          const retireAt = new Date(Date.parse(now) + overlapSeconds * 1000).toISOString();
+          return [
+            newKeyStream({ type: 'CreateKey', keyId: newKeyId, accountId: old.accountId, keyType: old.keyType, name: old.name, prefix: material.prefix, hash: material.hash, expiresAt: null, now }),
+            keyStream(keyId, () => [{ type: 'RetireKey', keyId, expiresAt: retireAt, now }], stored),
+          ];
+        },
+        ([, old]) => old,
+      );
+      const [created, old] = streams;
+      return {
+        key: issued.key,
+        state: existing(created.state),
+        position: appended(position),
+        events: created.events,
+        old: { state: existing(old.state), position: old.events.length ? position : null, events: old.events },
+      };
     });
   }
 
   /** Current state and stream version of a key the scope may see; otherwise key_not_found. */
   async load(keyId: number, scope: KeyScope | null): Promise<{ state: ExistingKeyState; version: number }> {
     const stored = await readStream(this.db, keyStreamId(keyId));
-    let state: KeyState = initialKeyState();
-    for (const envelope of stored) state = evolveKey(state, envelope as unknown as KeyEvent, envelope.occurredAt);
-    if (!state.exists || (scope && (state.accountId !== scope.accountId || state.keyType !== scope.keyType))) {
-      throw new DomainError('key_not_found', 'No such key in this account.');
-    }
-    return { state, version: stored.length ? stored[stored.length - 1].streamVersion : 0 };
+    return { state: visibleKey(stored, scope), version: stored.length ? stored[stored.length - 1].streamVersion : 0 };
   }
 
-  /** Runs after key_index holds the change; appends are serialized by the store's lock, so the count cannot race. */
-  private async ensureBillingAccessRemains(trx: CommandTrx, state: ExistingKeyState, now: string): Promise<void> {
-    if ((await countUsableBillingKeys(trx, state.accountId, now)) === 0) {
-      throw new DomainError('last_billing_key', 'The last active billing key of an account cannot be deleted or deactivated.');
-    }
+  /**
+   * Runs handleCommand with this service's store, clock and retry budget. `billingCheck` picks the outcome
+   * of the key whose change may take away the account's last usable billing key.
+   */
+  private handle<const T extends readonly AnyStreamCommand[]>(
+    ctx: RequestContext,
+    plan: (now: string) => T | Promise<T>,
+    billingCheck?: (outcomes: StreamOutcomes<T>) => StreamOutcome<KeyState>,
+  ) {
+    return handleCommand(this.store, plan, {
+      metadata: toMetadata(ctx),
+      clock: () => this.now(),
+      maxAttempts: this.maxAttempts,
+      afterAppend: billingCheck && ((outcomes, now) => this.billingAccessCheck(billingCheck(outcomes), now)),
+    });
+  }
+
+  /**
+   * Deactivating or deleting a usable billing key must leave the account another one. Runs after key_lookup
+   * holds the change; appends are serialized by the store's lock, so the count cannot race. Expiry is a fact of
+   * time, not a request, so it is never refused (an account can end up with only expired billing keys).
+   */
+  private billingAccessCheck({ before, state }: StreamOutcome<KeyState>, now: string): AppendOptions['afterAppend'] {
+    if (!before.exists || !state.exists) return undefined;
+    const removes = state.keyType === 'billing' && before.active && !before.deleted && !state.expired && (!state.active || state.deleted);
+    if (!removes) return undefined;
+    return async (trx) => {
+      if ((await countUsableBillingKeys(trx, state.accountId, now)) === 0) {
+        throw new DomainError('last_billing_key', 'The last active billing key of an account cannot be deleted or deactivated.');
+      }
+    };
   }
 }
 
-/**
- * Deactivating or deleting a usable billing key must leave the account another one. Expiry is a fact of
- * time, not a request, so it is never refused (an account can end up with only expired billing keys).
- */
-function mayRemoveBillingAccess(before: ExistingKeyState, after: ExistingKeyState): boolean {
-  return after.keyType === 'billing' && before.active && !before.deleted && !after.expired && (!after.active || after.deleted);
+/** Open a key service's appender with this: it keeps key_lookup in every append's transaction. */
+export function createKeyEventAppender(db: Kysely<Database>, options: { maxBatchSize?: number } = {}): EventAppender {
+  return new EventAppender(db, { ...options, inlineProjections: [keyLookupProjection] });
 }
 
-function decideAll(commands: KeyCommand[], state: KeyState): KeyEvent[] {
-  const events: KeyEvent[] = [];
-  let current = state;
-  for (const command of commands) {
-    const decided = decideKey(command, current);
-    current = fold(current, decided);
-    events.push(...decided);
+const keyEventOf = (envelope: EventEnvelope): Recorded<KeyEvent> | null => (envelope.type === 'AccountCreated' ? null : envelope);
+const accountEventOf = (envelope: EventEnvelope): Recorded<AccountEvent> | null => (envelope.type === 'AccountCreated' ? envelope : null);
+
+function keyStream(keyId: number, commands: (state: KeyState) => KeyCommand[], stored?: readonly EventEnvelope[]): StreamCommand<KeyState, KeyCommand, KeyEvent> {
+  return { streamId: keyStreamId(keyId), decider: keyDecider, eventOf: keyEventOf, accountOf: (s) => (s.exists ? s.accountId : null), stored, commands };
+}
+
+/** A key under a freshly drawn id: nothing to read, nothing to conflict with. */
+function newKeyStream(command: Extract<KeyCommand, { type: 'CreateKey' }>): StreamCommand<KeyState, KeyCommand, KeyEvent> {
+  return keyStream(command.keyId, () => [command], []);
+}
+
+function accountStream(accountId: number, command: CreateAccount): StreamCommand<AccountState, CreateAccount, AccountEvent> {
+  return {
+    streamId: accountStreamId(accountId),
+    decider: accountDecider,
+    eventOf: accountEventOf,
+    accountOf: () => accountId,
+    stored: [],
+    commands: () => [command],
+  };
+}
+
+/** The key, if it exists and the scope may see it; otherwise key_not_found (a key of another account looks missing). */
+function visible(state: KeyState, scope: KeyScope | null): ExistingKeyState {
+  if (!state.exists || (scope && (state.accountId !== scope.accountId || state.keyType !== scope.keyType))) {
+    throw new DomainError('key_not_found', 'No such key in this account.');
   }
-  return events;
+  return state;
 }
 
-function fold(state: KeyState, events: DomainEvent[], occurredAt?: string): KeyState {
-  return (events as KeyEvent[]).reduce((s, e) => evolveKey(s, e, occurredAt), state);
+function visibleKey(stored: readonly EventEnvelope[], scope: KeyScope | null): ExistingKeyState {
+  return visible(foldKey(stored.flatMap((e) => keyEventOf(e) ?? [])), scope);
+}
+
+/** A state the decision left existing (a created or changed key): the decider never deletes a stream's state. */
+function existing(state: KeyState): ExistingKeyState {
+  if (!state.exists) throw new Error('a decided key has no state');
+  return state;
+}
+
+/** The position of a command that always appends (a creation). */
+function appended(position: number | null): number {
+  if (position === null) throw new Error('a creation appended nothing');
+  return position;
 }

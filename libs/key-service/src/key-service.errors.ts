@@ -1,4 +1,4 @@
-/** The key changed under us more often than the retry budget allows (DESIGN §3.2 → 409 concurrent_update). */
+/** The key changed under us more often than the retry budget allows (HTTP 409 concurrent_update, docs/api.md). */
 export class ConcurrentUpdateError extends Error {
   override readonly name = 'ConcurrentUpdateError';
   constructor(readonly streamId: string) {

@@ -27,7 +27,7 @@ export async function readModelChecksum(db: Kysely<ReadModelDatabase>, tables: R
 export async function cleanReplayChecksum(db: Kysely<ReadModelDatabase>, to?: number): Promise<ReadModelChecksum & { position: number }> {
   const suffix = randomBytes(4).toString('hex');
   const scratch: ReadModelTables = { keys: `keys_replay_${suffix}`, securityLog: `security_log_replay_${suffix}` };
-  const position = to ?? (await headPosition(db as never));
+  const position = to ?? (await headPosition(db));
   await createTablesLikeLive(db, scratch);
   try {
     await replayInto(db, scratch, { to: position, batchSize: 2000 });

@@ -1,12 +1,9 @@
 import { type Kysely, sql } from 'kysely';
-import { type Database, readAllAfter, saveCheckpoint, toPublicEnvelope } from '@keys/event-store';
+import { readAllAfter, saveCheckpoint, toPublicEnvelope } from '@keys/event-store';
 import { applyEvents } from './apply-events';
 import { LIVE_TABLES, PROJECTOR_CHECKPOINT, type ReadModelDatabase } from './read-model.database';
 
 type Db = Kysely<ReadModelDatabase>;
-
-/** The same connection seen through the event store's own table types. */
-const asStore = (db: Db) => db as unknown as Kysely<Database>;
 
 /**
  * Locks the projector's checkpoint row until the transaction ends and returns its position. Every change
@@ -43,11 +40,11 @@ export async function projectFromStore(db: Db, batchSize: number, stopAt = Numbe
     const result = await db.transaction().execute(async (trx) => {
       const checkpoint = await lockProjectorCheckpoint(trx);
       if (checkpoint >= stopAt) return { checkpoint, applied: 0, fetched: 0 };
-      const stored = await readAllAfter(asStore(trx), checkpoint, Math.min(batchSize, stopAt - checkpoint));
+      const stored = await readAllAfter(trx, checkpoint, Math.min(batchSize, stopAt - checkpoint));
       if (stored.length === 0) return { checkpoint, applied: 0, fetched: 0 };
       const last = stored[stored.length - 1].position;
       await applyEvents(trx, stored.map(toPublicEnvelope), LIVE_TABLES);
-      await saveCheckpoint(asStore(trx), PROJECTOR_CHECKPOINT, last);
+      await saveCheckpoint(trx, PROJECTOR_CHECKPOINT, last);
       return { checkpoint: last, applied: stored.length, fetched: stored.length };
     });
     total += result.applied;

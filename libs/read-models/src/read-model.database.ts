@@ -2,11 +2,16 @@ import type { Database } from '@keys/event-store';
 import type { KeysTable } from './keys.table';
 import type { SecurityLogTable } from './security-log.table';
 
-/** The event store's tables plus the read models (same database, so a checkpoint commits with the rows). */
-export interface ReadModelDatabase extends Database {
-  keys: KeysTable;
-  security_log: SecurityLogTable;
+// The read models live in the store's database (a checkpoint commits with the rows), so they join its one type.
+declare module '@keys/event-store' {
+  interface Database {
+    keys: KeysTable;
+    security_log: SecurityLogTable;
+  }
 }
+
+/** The one database type, under the name the projector's code uses. */
+export type ReadModelDatabase = Database;
 
 /**
  * Which physical tables a projection writes: the live ones, or fresh copies that a rebuild fills and then

@@ -84,7 +84,7 @@ export async function replayInto(
 ): Promise<number> {
   let position = options.after ?? 0;
   if (position >= options.to) return position;
-  for await (const batch of readAllFrom(db as never, { after: position, to: options.to, batchSize: options.batchSize ?? 1000 })) {
+  for await (const batch of readAllFrom(db, { after: position, to: options.to, batchSize: options.batchSize ?? 1000 })) {
     const envelopes = batch.map(toPublicEnvelope);
     // Inside the caller's transaction (the rebuild's swap) the batch joins it; otherwise it commits alone.
     if (db.isTransaction) await applyEvents(db, envelopes, tables);
@@ -109,7 +109,7 @@ export async function rebuildReadModels(db: Db, databaseUrl: string, options: Re
   try {
     await dropTables(db, RETIRED_TABLES); // left over if an earlier rebuild died after its swap
     await createTablesLikeLive(db, REBUILD_TABLES);
-    const head = await headPosition(db as never);
+    const head = await headPosition(db);
     report({ phase: 'replay', position: 0, target: head });
     let built = await replayInto(db, REBUILD_TABLES, {
       to: head,
@@ -120,7 +120,7 @@ export async function rebuildReadModels(db: Db, databaseUrl: string, options: Re
 
     // Follow the projector outside the lock so the locked swap only has a short tail to apply.
     for (;;) {
-      const live = await readCheckpoint(db as never, PROJECTOR_CHECKPOINT);
+      const live = await readCheckpoint(db, PROJECTOR_CHECKPOINT);
       if (live - built <= batchSize) break;
       report({ phase: 'catch-up', position: built, target: live });
       built = await replayInto(db, REBUILD_TABLES, { after: built, to: live, batchSize });
@@ -135,7 +135,7 @@ export async function rebuildReadModels(db: Db, databaseUrl: string, options: Re
         await replayInto(trx, REBUILD_TABLES, { after: built, to: live, batchSize });
       } else if (live < built) {
         // The rebuilt tables are ahead of the projector: move its checkpoint so it skips what they hold.
-        await saveCheckpoint(trx as never, PROJECTOR_CHECKPOINT, built);
+        await saveCheckpoint(trx, PROJECTOR_CHECKPOINT, built);
       }
       await sql`alter table ${sql.table(LIVE_TABLES.keys)} rename to ${sql.table(RETIRED_TABLES.keys)}`.execute(trx);
       await sql`alter table ${sql.table(LIVE_TABLES.securityLog)} rename to ${sql.table(RETIRED_TABLES.securityLog)}`.execute(trx);

@@ -5,6 +5,7 @@ import * as checkpoints from './2026-11-26-003-checkpoints';
 import * as keyIndex from './2026-11-26-004-key-index';
 import * as readModels from './2026-11-26-005-read-models';
 import * as appendBatchState from './2026-11-26-006-append-batch-state';
+import * as keyLookup from './2026-11-27-007-key-lookup';
 
 /**
  * Migrations listed by import rather than found on disk, so they work the same from ts sources
@@ -17,6 +18,7 @@ export const eventStoreMigrations: Record<string, Migration> = {
   '2026-11-26-004-key-index': keyIndex,
   '2026-11-26-005-read-models': readModels,
   '2026-11-26-006-append-batch-state': appendBatchState,
+  '2026-11-27-007-key-lookup': keyLookup,
 };
 
 export class StaticMigrationProvider implements MigrationProvider {
