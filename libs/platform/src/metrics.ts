@@ -19,8 +19,8 @@ let defaultMetricsStarted = false;
 
 /**
  * prom-client's process and Node.js runtime metrics (process_cpu_*, process_resident_memory_bytes,
- * nodejs_eventloop_lag_*, nodejs_heap_*, nodejs_gc_*...), registered once per process however many apps
- * start in it (collectDefaultMetrics throws on a second registration).
+ * nodejs_eventloop_lag_*, nodejs_heap_*, nodejs_gc_*, nodejs_active_handles{type}...), registered once per process
+ * however many apps start in it (collectDefaultMetrics throws on a second registration).
  */
 export function collectDefaultMetricsOnce(): void {
   if (defaultMetricsStarted || register.getSingleMetric('process_cpu_user_seconds_total')) {
@@ -28,5 +28,9 @@ export function collectDefaultMetricsOnce(): void {
     return;
   }
   collectDefaultMetrics();
+  // Gauges named *_total fail `promtool check metrics`; sum(nodejs_active_handles) etc. (by type) give the same totals.
+  for (const name of GAUGES_NAMED_LIKE_COUNTERS) register.removeSingleMetric(name);
   defaultMetricsStarted = true;
 }
+
+const GAUGES_NAMED_LIKE_COUNTERS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
