@@ -1,4 +1,4 @@
-// The one error body of DESIGN §4: {"error":{"message","type","code"[,"param"]}}.
+// The one error body (docs/api.md, Errors): {"error":{"message","type","code"[,"param"]}}.
 
 export type ApiErrorType =
   | 'invalid_request_error'

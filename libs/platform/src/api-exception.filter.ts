@@ -4,7 +4,7 @@ import { ApiError, type ApiErrorType } from './api-error';
 import { isUnavailableError } from './unavailable';
 
 /**
- * Every error leaves as the DESIGN §4 body. Unknown errors become a 500 without detail; the cause is logged
+ * Every error leaves in the one error body (docs/api.md, Errors). Unknown errors become a 500 without detail; the cause is logged
  * by class and message only (requests and headers are never logged, so no key can leak).
  */
 @Catch()
