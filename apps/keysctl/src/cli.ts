@@ -1,9 +1,27 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { terminalJson, terminalLines, terminalText } from './terminal-text';
 
+/**
+ * An error keysctl expects and explains: its message is for the operator, `code` for scripts (the `--json`
+ * error object), `exitCode` for the shell (2 for usage, 1 for refusals).
+ */
+export class CliError extends Error {
+  override readonly name: string = 'CliError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
 /** A usage error: printed with the command's usage, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends CliError {
   override readonly name = 'UsageError';
+  constructor(message: string) {
+    super('usage', message, 2);
+  }
 }
 
 export interface Output {

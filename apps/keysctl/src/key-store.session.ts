@@ -1,13 +1,31 @@
-import { type KeyServiceSession, openKeyService } from '@keys/key-service';
+import type { Kysely } from 'kysely';
+import { type Database, createDatabase } from '@keys/event-store';
+import { KeyCommandService, createKeyEventAppender } from '@keys/key-service';
 import { readCoreConfig } from '@keys/platform';
+import { requireReadyStore } from './db/store-readiness';
 
-export type KeyStoreSession = KeyServiceSession;
+export interface KeyStoreSession {
+  db: Kysely<Database>;
+  keys: KeyCommandService;
+  close(): Promise<void>;
+}
 
 /**
- * Opens the event store named by DATABASE_URL for one CLI command; DATABASE_OWNER_URL creates and migrates it
- * if needed, and the writes go through the app role like the command service's.
+ * The write path of the command service on the event store named by DATABASE_URL, for one CLI command. Built
+ * here rather than with key-service's openKeyService, which creates and migrates the database: keysctl only
+ * opens one that exists and is migrated (`keysctl db migrate` does the rest, when asked).
  */
-export function openKeyStore(): Promise<KeyStoreSession> {
-  const config = readCoreConfig();
-  return openKeyService(config.databaseUrl, { ownerUrl: config.databaseOwnerUrl });
+export async function openKeyStore(): Promise<KeyStoreSession> {
+  const { databaseUrl } = readCoreConfig();
+  await requireReadyStore(databaseUrl, 'DATABASE_URL');
+  const db = createDatabase(databaseUrl, { max: 4 });
+  const appender = createKeyEventAppender(db);
+  return {
+    db,
+    keys: new KeyCommandService(db, appender),
+    async close() {
+      await appender.close();
+      await db.destroy();
+    },
+  };
 }

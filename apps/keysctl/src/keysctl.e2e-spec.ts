@@ -10,6 +10,9 @@ describe('keysctl accounts/keys', () => {
   beforeAll(async () => {
     ctx = await createTestContext();
     env = { DATABASE_URL: ctx.databaseUrl, NATS_URL: ctx.natsUrl, KEYS_STREAM: ctx.streamName, KEYS_SUBJECT_PREFIX: ctx.subjectPrefix, KEYSCTL_OPERATOR: 'alice' };
+    // keysctl writes only to a migrated store; the test context's database is created but empty.
+    const migrated = await keysctl(['db', 'migrate'], env);
+    expect(migrated.code).toBe(0);
   });
   afterAll(async () => ctx?.dispose());
 
@@ -18,7 +21,8 @@ describe('keysctl accounts/keys', () => {
     expect(result.code).toBe(0);
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
     const out = JSON.parse(result.stdout);
-    expect(out).toEqual({ accountId: expect.any(Number), billingKey: { id: expect.any(Number), key: expect.stringMatching(/^mk-/), prefix: out.billingKey.key.slice(0, 8) } });
+    // No verifier runs: every serving verifier (none) has applied the write, so `confirmed` vacuously.
+    expect(out).toEqual({ accountId: expect.any(Number), billingKey: { id: expect.any(Number), key: expect.stringMatching(/^mk-/), prefix: out.billingKey.key.slice(0, 8) }, propagation: 'confirmed' });
     expect(result.stderr).not.toContain(out.billingKey.key);
 
     const app = await startCommandApp(ctx);
@@ -51,6 +55,7 @@ describe('keysctl accounts/keys', () => {
     expect(usage.stderr).toContain('--type must be proxy or billing');
     const missing = await keysctl(['keys', 'create', '--account', '999999', '--type', 'proxy', '--name', 'x', '--json'], env);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('No account 999999');
+    // With --json the error is the one JSON object on stdout.
+    expect(JSON.parse(missing.stdout)).toEqual({ error: { message: 'No account 999999.', code: 'account_not_found' } });
   });
 });

@@ -4,8 +4,6 @@ import { toEnvelope } from '@keys/event-store';
 import { type Output, UsageError, parseOptions, positiveInt, requiredString, table } from '../cli';
 import { openExistingEventStore } from './event-store.session';
 
-export const usage = 'keysctl audit state --account <id> --as-of <ISO-8601> [--json]';
-
 /**
  * An account's keys exactly as they were at `--as-of`, replayed from the events (not read from a read
  * model): every event of the account that occurred at or before the instant, folded in position order.

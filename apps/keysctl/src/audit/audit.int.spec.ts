@@ -19,7 +19,7 @@ type KeyView = { id: number; type: string; name: string; prefix: string; status:
 
 interface Snapshot {
   at: string;
-  /** The command side's key_index. */
+  /** The command side's key_lookup. */
   keys: KeyView[];
   /** The projector's `keys` read model, caught up with the store the way the projector does it. */
   readModel: KeyView[];
@@ -42,10 +42,10 @@ describe('keysctl audit', () => {
   let beforeAccount: string;
   const snapshots: Snapshot[] = [];
 
-  /** What the read models show right now (key_index, and the projector's `keys`), judged at this instant. */
+  /** What the read models show right now (key_lookup, and the projector's `keys`), judged at this instant. */
   async function snapshotReadModel(db: CommandDb): Promise<void> {
     const at = new Date().toISOString();
-    const rows = await db.selectFrom('key_index').selectAll().where('account_id', '=', accountId).orderBy('key_id').execute();
+    const rows = await db.selectFrom('key_lookup').selectAll().where('account_id', '=', accountId).orderBy('key_id').execute();
     await projectFromStore(db as never, 100);
     const projected = await (db as unknown as ReadModelDb).selectFrom('keys').selectAll().where('account_id', '=', accountId).orderBy('id').execute();
     snapshots.push({

@@ -1,23 +1,13 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { type Database, createDatabase } from '@keys/event-store';
-import { readCoreConfig, redactUrl } from '@keys/platform';
+import { readCoreConfig } from '@keys/platform';
+import { type UrlVariable, requireReadyStore } from '../db/store-readiness';
 
 /**
- * Opens the event store named by DATABASE_URL as it is: unlike the apps, audit and replay never create or
- * migrate a database, so a mistyped URL fails instead of "verifying" a fresh, empty store.
+ * Opens the event store named by DATABASE_URL as it is: keysctl never creates or migrates a database unless
+ * asked (`keysctl db migrate`), so a mistyped URL fails instead of "verifying" a fresh, empty store.
  */
-export async function openExistingEventStore(url = readCoreConfig().databaseUrl): Promise<Kysely<Database>> {
-  const db = createDatabase(url, { max: 2 });
-  try {
-    await sql`select 1 from events limit 1`.execute(db);
-  } catch (err) {
-    await db.destroy();
-    const code = (err as { code?: string }).code;
-    // 3D000: no such database; 42P01: no events table (never migrated).
-    if (code === '3D000' || code === '42P01') {
-      throw new Error(`no event store at ${redactUrl(url)}: ${(err as Error).message}`);
-    }
-    throw err;
-  }
-  return db;
+export async function openExistingEventStore(url = readCoreConfig().databaseUrl, variable: UrlVariable = 'DATABASE_URL'): Promise<Kysely<Database>> {
+  await requireReadyStore(url, variable);
+  return createDatabase(url, { max: 2 });
 }

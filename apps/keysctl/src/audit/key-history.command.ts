@@ -4,8 +4,6 @@ import { type Output, parseOptions, positiveInt, table } from '../cli';
 import { openExistingEventStore } from './event-store.session';
 import { formatActor, formatEventData } from './event-line.format';
 
-export const usage = 'keysctl audit history --key <id> [--json]';
-
 /** Every event of one key in order: who (actor), from where (IP address), when, and what. */
 export async function keyHistory(args: string[], out: Output): Promise<number> {
   const values = parseOptions(args, { key: { type: 'string' } });

@@ -5,12 +5,10 @@ import { type Output, UsageError, parseOptions, positiveInt, progress } from '..
 import { openExistingEventStore } from './event-store.session';
 import { compareWithStream, describeStreamFinding } from './stream-audit';
 
-export const usage = 'keysctl audit verify [--from <position>] [--against-stream] [--expect-head <hash>] [--json]';
-
 const HASH = /^[0-9a-f]{64}$/;
 
 /**
- * Recomputes the hash chain over the whole store (DESIGN §3.4). Exit 0 with `ok <count> events, head
+ * Recomputes the hash chain over the whole store (docs/audit.md). Exit 0 with `ok <count> events, head
  * position <n> hash <hash>` (record it: `--expect-head` checks it later), or exit 1 naming the first
  * position whose content or link does not match. A chain is intact after its tail is deleted, so
  * `--expect-head` (a head hash recorded earlier must still be in the store) and `--against-stream` (the

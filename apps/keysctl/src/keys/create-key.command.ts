@@ -1,9 +1,8 @@
-import { ApiError } from '@keys/platform';
-import { type Output, UsageError, parseOptions, positiveInt, requiredString } from '../cli';
+import { readCoreConfig } from '@keys/platform';
+import { CliError, type Output, UsageError, parseOptions, positiveInt, requiredString } from '../cli';
 import { openKeyStore } from '../key-store.session';
 import { operatorContext } from '../operator-context';
-
-export const usage = 'keysctl keys create --account <id> --type proxy|billing --name <name> [--expires-at <ISO-8601>] [--json]';
+import { WritePropagation, reportPropagation } from '../propagation';
 
 export async function createKey(args: string[], out: Output): Promise<number> {
   const values = parseOptions(args, {
@@ -23,17 +22,22 @@ export async function createKey(args: string[], out: Output): Promise<number> {
     expiresAt = new Date(rawExpiry).toISOString();
   }
   const store = await openKeyStore();
+  const propagation = new WritePropagation(readCoreConfig());
   try {
     const exists = await store.db.selectFrom('events').select('position').where('stream_id', '=', `account-${accountId}`).executeTakeFirst();
-    if (!exists) throw ApiError.notFound(`No account ${accountId}.`);
+    if (!exists) throw new CliError('account_not_found', `No account ${accountId}.`);
     const issued = await store.keys.createKey({ accountId, keyType, name, expiresAt }, operatorContext());
+    // A creation always appends; a null position would mean nothing was written, so nothing to wait for.
+    const propagated = issued.position === null ? { outcome: 'confirmed' as const } : await propagation.confirm(issued.position);
     const s = issued.state;
     out.result(
-      { id: s.keyId, key: issued.key, name: s.name, prefix: s.prefix, type: s.keyType, accountId: s.accountId, createdAt: s.createdAt, expiresAt: s.expiresAt },
+      { id: s.keyId, key: issued.key, name: s.name, prefix: s.prefix, type: s.keyType, accountId: s.accountId, createdAt: s.createdAt, expiresAt: s.expiresAt, propagation: propagated.outcome },
       `${s.keyType} key ${s.keyId} created for account ${s.accountId}: ${issued.key}\n(shown once; store it now)`,
     );
+    reportPropagation(out, propagated);
     return 0;
   } finally {
+    await propagation.close();
     await store.close();
   }
 }

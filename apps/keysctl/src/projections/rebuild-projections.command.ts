@@ -1,11 +1,9 @@
 import type { Kysely } from 'kysely';
-import { grantAppRole, migrateToLatest, roleOfUrl } from '@keys/event-store';
 import { type ReadModelDatabase, type RebuildProgress, rebuildReadModels } from '@keys/read-models';
 import { readCoreConfig } from '@keys/platform';
 import { type Output, parseOptions, positiveInt, progress, UsageError } from '../cli';
 import { openExistingEventStore } from '../audit/event-store.session';
-
-export const usage = 'keysctl projections rebuild [--batch-size N] [--json]';
+import { ownerUrlVariable } from '../db/store-readiness';
 
 /**
  * Rebuilds the `keys` and `security_log` read models from the event store into fresh tables and swaps
@@ -19,11 +17,9 @@ export async function rebuildProjections(args: string[], out: Output): Promise<n
 
   // As the owner: the rebuild creates, renames and drops tables, which the app role may not do.
   const config = readCoreConfig();
-  const db = (await openExistingEventStore(config.databaseOwnerUrl)) as unknown as Kysely<ReadModelDatabase>;
+  // A store that predates the read models is refused with "run keysctl db migrate": migrating is asked for.
+  const db = (await openExistingEventStore(config.databaseOwnerUrl, ownerUrlVariable())) as unknown as Kysely<ReadModelDatabase>;
   try {
-    await migrateToLatest(db); // a store that predates the read models gets their tables first
-    const appRole = roleOfUrl(config.databaseUrl);
-    if (appRole !== undefined && appRole !== roleOfUrl(config.databaseOwnerUrl)) await grantAppRole(db, appRole);
     const started = Date.now();
     const bar = progress('replaying');
     let phase: RebuildProgress['phase'] = 'replay';

@@ -6,8 +6,6 @@ import { openExistingEventStore } from '../audit/event-store.session';
 import { replayCheckpointName, replayEvents } from './event-replay';
 import { openReplayTarget } from './replay-target';
 
-export const usage = 'keysctl replay --to-subject <subject> [--from-position N] [--to-position M] [--batch-size K] [--json]';
-
 /**
  * Republishes history, in position order and with the same envelope the relay publishes, to one NATS
  * subject (a new subscriber, another environment). Both positions are inclusive. Without --from-position
