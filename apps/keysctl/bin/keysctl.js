@@ -12,7 +12,7 @@ const { join } = require('node:path');
 const root = join(__dirname, '..', '..', '..');
 const entry = join(root, 'dist', 'apps', 'keysctl', 'src', 'main.js');
 
-/** Newest modification time (ms) of the TypeScript sources and build settings that dist/ is made from. */
+/** Newest modification time (ms) of the TypeScript sources and build settings keysctl's dist/ is made from. */
 function newestSource() {
   let newest = 0;
   const visit = (dir) => {
@@ -25,7 +25,8 @@ function newestSource() {
       }
     }
   };
-  for (const dir of ['apps', 'libs']) visit(join(root, dir));
+  // Only what keysctl is built from: an edit to another app does not make it stale.
+  for (const dir of [join('apps', 'keysctl', 'src'), 'libs']) visit(join(root, dir));
   for (const file of ['tsconfig.json', 'tsconfig.build.json']) newest = Math.max(newest, statSync(join(root, file)).mtimeMs);
   return newest;
 }
@@ -40,7 +41,7 @@ function stale() {
 if (process.env.KEYSCTL_NO_BUILD !== '1' && stale()) {
   process.stderr.write('keysctl: dist/ is missing or older than the sources; running npm run build\n');
   // The build's output goes to stderr: stdout is keysctl's result only.
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', process.stderr, process.stderr] });
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 2, 2] });
   if (build.status !== 0) {
     // tsc writes its output even when it fails, but tsc-alias then does not run: mark the entry stale so the
     // next call builds again instead of running that half-built output.
