@@ -3,7 +3,7 @@ import type { KeyType, Verdict } from '@keys/domain';
 
 /**
  * The command authenticates its billing keys through the NATS verifier like every other service, and asks
- * its own key_index (same database, same judgeKey) only when that cannot help:
+ * its own key_lookup (same database, same judgeKey) only when that cannot help:
  * - the verifier is unreachable (NATS away, none running, no answer in time), so writes keep working
  *   while NATS is down — the outbox relay catches up later;
  * - the verifier says NOT_FOUND, which for a billing key created milliseconds ago may only mean the event

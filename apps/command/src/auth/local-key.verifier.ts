@@ -4,7 +4,7 @@ import { type CommandDb, findKeyByHash } from '@keys/key-service';
 import { hashKey, parseKey } from '@keys/key-material';
 
 /**
- * Verifies billing keys against the command side's key_index (same database, same transaction as the
+ * Verifies billing keys against the command side's key_lookup (same database, same transaction as the
  * events), using the same pure verdict as the verifier.
  */
 export class LocalKeyVerifier implements KeyVerifier {
