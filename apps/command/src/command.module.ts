@@ -2,7 +2,7 @@ import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type O
 import { sql } from 'kysely';
 import { KEY_VERIFIER, KeyAuthGuard, NatsKeyVerifier } from '@keys/auth';
 import { NatsHolder, VerifierPropagation, ensureKeyStream } from '@keys/bus';
-import { AppendNotifications, EventAppender, SessionLock, openEventStore } from '@keys/event-store';
+import { AppendNotifications, EventAppender, SessionLock, openEventStoreWhenReady } from '@keys/event-store';
 import { type CommandDb, KeyCommandService, createKeyEventAppender } from '@keys/key-service';
 import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
 import { ProjectionFreshness, ReadModelReader } from '@keys/read-models';
@@ -67,7 +67,7 @@ const RELAY_LOCK_KEY = 7_362_010_002;
     {
       provide: COMMAND_DB,
       inject: [COMMAND_CONFIG],
-      useFactory: async (config: CommandConfig) => (await openEventStore(config.databaseUrl, { max: 20, ownerUrl: config.databaseOwnerUrl })),
+      useFactory: async (config: CommandConfig) => (await openEventStoreWhenReady(config.databaseUrl, { max: 20, ownerUrl: config.databaseOwnerUrl })),
     },
     {
       provide: NatsHolder,

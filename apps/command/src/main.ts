@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { configureHttpApp } from '@keys/platform';
+import { configureHttpApp, listenAndAnnounce } from '@keys/platform';
 import { type CommandConfig, readCommandConfig } from './command.config';
 import { CommandModule } from './command.module';
 import { DomainErrorFilter } from './http/domain-error.mapper';
@@ -25,7 +25,7 @@ export async function createCommandApp(config: CommandConfig, options: { quiet?:
 async function bootstrap(): Promise<void> {
   const config = readCommandConfig();
   const app = await createCommandApp(config);
-  await app.listen(config.port, '0.0.0.0');
+  await listenAndAnnounce(app, 'command', config.port, { Postgres: config.databaseUrl, NATS: config.natsUrl });
 }
 
 if (require.main === module) {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { configureHttpApp } from '@keys/platform';
+import { configureHttpApp, listenAndAnnounce } from '@keys/platform';
 import { type GatewayConfig, readGatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 
@@ -18,7 +18,7 @@ export async function createGatewayApp(config: GatewayConfig, options: { quiet?:
 async function bootstrap(): Promise<void> {
   const config = readGatewayConfig();
   const app = await createGatewayApp(config);
-  await app.listen(config.port, '0.0.0.0');
+  await listenAndAnnounce(app, 'gateway', config.port, { NATS: config.natsUrl });
 }
 
 if (require.main === module) {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { configureHttpApp } from '@keys/platform';
+import { configureHttpApp, listenAndAnnounce } from '@keys/platform';
 import { type ProjectorConfig, readProjectorConfig } from './projector.config';
 import { ProjectorModule } from './projector.module';
 
@@ -18,7 +18,7 @@ export async function createProjectorApp(config: ProjectorConfig, options: { qui
 async function bootstrap(): Promise<void> {
   const config = readProjectorConfig();
   const app = await createProjectorApp(config);
-  await app.listen(config.port, '0.0.0.0');
+  await listenAndAnnounce(app, 'projector', config.port, { Postgres: config.databaseUrl, NATS: config.natsUrl });
 }
 
 if (require.main === module) {

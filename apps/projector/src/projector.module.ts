@@ -2,7 +2,7 @@ import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type O
 import { type Kysely, sql } from 'kysely';
 import { NatsHolder } from '@keys/bus';
 import { EventFollower } from '@keys/event-follower';
-import { AppendNotifications, openEventStore } from '@keys/event-store';
+import { AppendNotifications, openEventStoreWhenReady } from '@keys/event-store';
 import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
 import type { ReadModelDatabase } from '@keys/read-models';
 import { PROJECTOR_CONFIG, type ProjectorConfig } from './projector.config';
@@ -17,7 +17,7 @@ export const PROJECTOR_DB = Symbol('PROJECTOR_DB');
     {
       provide: PROJECTOR_DB,
       inject: [PROJECTOR_CONFIG],
-      useFactory: async (config: ProjectorConfig) => (await openEventStore(config.databaseUrl, { max: 5 })),
+      useFactory: async (config: ProjectorConfig) => (await openEventStoreWhenReady(config.databaseUrl, { max: 5 })),
     },
     {
       provide: NatsHolder,

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { configureHttpApp } from '@keys/platform';
+import { configureHttpApp, listenAndAnnounce } from '@keys/platform';
 import { type VerifierConfig, readVerifierConfig } from './verifier.config';
 import { VerifierModule } from './verifier.module';
 
@@ -18,7 +18,7 @@ export async function createVerifierApp(config: VerifierConfig, options: { quiet
 async function bootstrap(): Promise<void> {
   const config = readVerifierConfig();
   const app = await createVerifierApp(config);
-  await app.listen(config.port, '0.0.0.0');
+  await listenAndAnnounce(app, 'verifier', config.port, { Postgres: config.databaseUrl, NATS: config.natsUrl });
 }
 
 if (require.main === module) {

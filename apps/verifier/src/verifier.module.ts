@@ -2,7 +2,7 @@ import { type DynamicModule, Inject, Logger, Module, type OnApplicationBootstrap
 import type { Kysely } from 'kysely';
 import { NatsHolder, ensureKeyStream } from '@keys/bus';
 import { EventFollower } from '@keys/event-follower';
-import { AppendNotifications, type Database, openEventStore } from '@keys/event-store';
+import { AppendNotifications, type Database, openEventStoreWhenReady } from '@keys/event-store';
 import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
 import { VerifierIndex } from './verifier-index';
 import { VerifierIndexSink } from './verifier-index.sink';
@@ -21,7 +21,7 @@ const VERIFIER_DB = Symbol('VERIFIER_DB');
       provide: VERIFIER_DB,
       inject: [VERIFIER_CONFIG],
       // Reads only: the catch-up and the follower share a small pool.
-      useFactory: (config: VerifierConfig) => openEventStore(config.databaseUrl, { max: 3 }),
+      useFactory: (config: VerifierConfig) => openEventStoreWhenReady(config.databaseUrl, { max: 3 }),
     },
     {
       provide: NatsHolder,

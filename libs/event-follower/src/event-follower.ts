@@ -52,6 +52,11 @@ export interface FollowerStatus {
 }
 
 const lagGauge = gauge({ name: 'keys_follower_lag_events', help: 'Committed events not yet applied, by follower', labelNames: ['follower'] });
+const lagSecondsGauge = gauge({
+  name: 'keys_follower_lag_seconds',
+  help: 'Seconds since the follower last had applied everything committed (0 while caught up), by follower',
+  labelNames: ['follower'],
+});
 const busMessages = counter({
   name: 'keys_follower_bus_messages_total',
   help: 'Messages on the events subjects, by follower and outcome: wake (read the store), stale (already applied), unreadable (claims no position), unconfirmed (claims a position the store does not hold)',
@@ -88,6 +93,8 @@ export class EventFollower {
   private markCaughtUp!: () => void;
   private stopSignal: () => void = () => undefined;
   private stopped: Promise<void> = Promise.resolve();
+  /** When the follower was last known to hold everything committed. */
+  private currentSince = Date.now();
 
   constructor(
     private readonly sink: FollowerSink,
@@ -134,12 +141,15 @@ export class EventFollower {
     const head = Math.max(this.head, applied);
     // Unchecked announcements count only while the store cannot answer (it would settle them otherwise).
     const behind = Math.max(head, this.storeFollowing ? 0 : this.announced);
-    lagGauge.labels(this.settings.name).set(behind - applied);
+    const lag = behind - applied;
+    if (lag === 0) this.currentSince = Date.now();
+    lagGauge.labels(this.settings.name).set(lag);
+    lagSecondsGauge.labels(this.settings.name).set(lag === 0 ? 0 : (Date.now() - this.currentSince) / 1000);
     return {
       caughtUp: this.caughtUp,
       applied,
       head,
-      lag: behind - applied,
+      lag,
       announced: this.announced > applied ? this.announced : 0,
       storeFollowing: this.storeFollowing,
       busFollowing: this.busFollowing,

@@ -40,6 +40,7 @@ export {
   MigrationFailedError,
 } from './event-store.errors';
 export { type OpenEventStoreOptions, openEventStore, prepareEventStore } from './open-store';
+export { openEventStoreWhenReady } from './open-store-when-ready';
 export { APP_FUNCTIONS, APP_SEQUENCES, APP_TABLE_PRIVILEGES, grantAppRole, roleOfUrl } from './database-roles';
 export { AppendNotifications, APPENDS_CHANNEL } from './append-notifications';
 export { SessionLock } from './session-lock';

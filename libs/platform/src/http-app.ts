@@ -1,8 +1,9 @@
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from './api-error';
 import { fromStatus, ApiExceptionFilter } from './api-exception.filter';
+import { redactUrl } from './config';
 import { httpMetrics } from './http-metrics.middleware';
 
 export const BODY_LIMIT = '16kb';
@@ -59,4 +60,15 @@ function bodyParserErrors(err: unknown, _req: Request, res: Response, next: Next
 
 export function correlationIdOf(req: Request): string {
   return (req as Request & { correlationId?: string }).correlationId ?? randomUUID();
+}
+
+/** Listens, then says so in one line: the app, its URL and what it connected to (passwords redacted). */
+export async function listenAndAnnounce(app: INestApplication, name: string, port: number, connections: Record<string, string | undefined>): Promise<void> {
+  await app.listen(port, '0.0.0.0');
+  const address = app.getHttpServer().address() as { port: number } | null;
+  const uses = Object.entries(connections)
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([what, url]) => `${what} ${redactUrl(url)}`)
+    .join(', ');
+  new Logger(name).log(`listening on http://0.0.0.0:${address?.port ?? port}${uses ? ` (${uses})` : ''}`);
 }

@@ -8,3 +8,4 @@ export * from './observability.module';
 export * from './metrics';
 export * from './unavailable';
 export * from './throttled-warning';
+export * from './bounded';

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { type NatsHolder, encodeEnvelope, eventSubject } from '@keys/bus';
 import { type AppendNotifications, type Database, type SessionLock, headPosition, readAllAfter, readCheckpoint, saveCheckpoint, toPublicEnvelope } from '@keys/event-store';
-import { counter, gauge } from '@keys/platform';
+import { counter, gauge, within } from '@keys/platform';
 
 export interface OutboxRelaySettings {
   streamName: string;
@@ -27,14 +27,14 @@ gauge({
 });
 
 /**
- * The outbox relay (DESIGN §3.6): publishes committed events to JetStream in position order, with
+ * The outbox relay (docs/events.md): publishes committed events to JetStream in position order, with
  * Nats-Msg-Id = eventId, and stores how far the acknowledged prefix got. After a crash it resumes from the
  * stored position; anything published twice inside the stream's duplicate window is dropped by JetStream.
  * Only the holder of the relay lock publishes, so several command instances never interleave.
  *
  * A batch is published pipelined (every publish sent, then the acks awaited in order): one at a time, each
  * waiting for its ack, capped the relay at one event per JetStream round trip, and at 1,000 events/s on a
- * busy 2-core machine the projection fell seconds behind (README Performance). One connection delivers the
+ * busy 2-core machine the projection fell seconds behind (docs/performance.md). One connection delivers the
  * publishes to the server in order, and each carries the expected previous message id, so a lost publish
  * makes the rest of its batch fail instead of landing out of order: the stream keeps strict position order.
  */
@@ -45,6 +45,8 @@ export class OutboxRelay {
   private position = 0;
   /** occurred_at (ms) of the first event after the relay's position, as last read; null when none is waiting. */
   oldestUnpublishedAt: number | null = null;
+  private stopSignal: () => void = () => undefined;
+  private stopped: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -66,15 +68,21 @@ export class OutboxRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopped = new Promise((resolve) => (this.stopSignal = resolve));
     this.loop = this.run();
     publishing.add(this);
   }
 
+  /**
+   * Stops promptly in any state: a batch in flight ends with its publish timeout at the latest, and whatever was
+   * not acknowledged is published again by the next relay (the checkpoint only covers acknowledged events).
+   */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopSignal();
     await this.loop;
     publishing.delete(this);
-    await this.lock.release();
+    await within(1000, this.lock.release());
   }
 
   private async run(): Promise<void> {
@@ -83,17 +91,18 @@ export class OutboxRelay {
         if (!this.lock.held) {
           const acquired = await this.lock.tryAcquire(() => this.logger.warn('lost the relay lock'));
           if (!acquired) {
-            await this.notifications.wait(1000);
+            await Promise.race([this.notifications.wait(1000), this.stopped]);
             continue;
           }
           this.logger.log('holding the relay lock; publishing');
           this.position = await readCheckpoint(this.db, this.checkpointName);
         }
         const moved = await this.drainOnce();
-        if (!moved) await this.notifications.wait(this.settings.pollIntervalMs);
+        if (!moved) await Promise.race([this.notifications.wait(this.settings.pollIntervalMs), this.stopped]);
       } catch (err) {
+        if (!this.running) break;
         this.logger.warn(`relay paused: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 500));
+        await Promise.race([new Promise((r) => setTimeout(r, 500)), this.stopped]);
         // Re-read: the checkpoint is the truth after a failure.
         if (this.lock.held) this.position = await readCheckpoint(this.db, this.checkpointName).catch(() => this.position);
       }
@@ -109,7 +118,8 @@ export class OutboxRelay {
       return false;
     }
     this.oldestUnpublishedAt = Date.parse(batch[0].occurredAt);
-    await this.nats.ready();
+    // Not connected yet (NATS away since start): wait for it, or for stop.
+    if (!(await Promise.race([this.nats.ready().then(() => true), this.stopped.then(() => false)]))) return false;
     const js = this.nats.jetstream();
     let last = this.position;
     const acks = batch.map((stored, i) =>
