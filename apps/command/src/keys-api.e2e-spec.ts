@@ -2,7 +2,7 @@ import { readStream } from '@keys/event-store';
 import { createTestContext, type TestContext } from '@keys/testing';
 import { apiClient, openKeyService, operator, startCommandApp, type RunningCommandApp } from '../../../test/fixtures/command-app.fixture';
 
-// Every write route and every error row of DESIGN §4, over real HTTP against real Postgres and NATS.
+// Every write route and every error row of docs/api.md, over real HTTP against real Postgres and NATS.
 
 const errorBody = (status: number, type: string, code: string) => ({ status, body: { error: expect.objectContaining({ type, code, message: expect.any(String) }) } });
 

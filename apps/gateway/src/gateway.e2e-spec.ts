@@ -3,7 +3,7 @@ import { createTestContext, type TestContext, waitFor } from '@keys/testing';
 import { apiClient, openKeyService, type RunningCommandApp } from '../../../test/fixtures/command-app.fixture';
 import { startCommandWithVerifier, startGatewayApp, verifyClient, type RunningGatewayApp, type RunningVerifierApp } from '../../../test/fixtures/verifier-app.fixture';
 
-// The reference consumer: proxy keys authenticated through the verifier with libs/auth, errors as DESIGN §4.
+// The reference consumer: proxy keys authenticated through the verifier with libs/auth, errors as docs/api.md.
 
 const errorBody = (type: string, code: string) => ({ error: { type, code, message: expect.any(String) } });
 

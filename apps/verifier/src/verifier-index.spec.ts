@@ -34,7 +34,7 @@ function rowOf(event: IndexableEvent): IndexRow {
 }
 
 describe('VerifierIndex', () => {
-  it('answers VALID with the identity of DESIGN §5 for a created key, NOT_FOUND for another', () => {
+  it('answers VALID with the identity of docs/verification.md for a created key, NOT_FOUND for another', () => {
     const index = new VerifierIndex();
     const { key, event } = created(1, 17);
     expect(index.apply(event)).toBe('applied');

@@ -4,7 +4,7 @@ import { createTestContext, type TestContext, waitFor } from '@keys/testing';
 import { apiClient, openKeyService, type RunningCommandApp } from '../../../test/fixtures/command-app.fixture';
 import { startCommandWithVerifier, verifyClient, type RunningVerifierApp, type VerifyClient } from '../../../test/fixtures/verifier-app.fixture';
 
-// DESIGN §5 over real NATS request-reply: every code, request limits, and revocation within a second.
+// docs/verification.md over real NATS request-reply: every code, request limits, and revocation within a second.
 
 describe('verifier over NATS', () => {
   let ctx: TestContext;
@@ -42,7 +42,7 @@ describe('verifier over NATS', () => {
     await ctx?.dispose();
   });
 
-  it('VALID: answers with the key object exactly as DESIGN §5', async () => {
+  it('VALID: answers with the key object exactly as docs/verification.md', async () => {
     const created = await createProxyKey({ name: 'Production' });
     const answer = await eventually(created.key, 'proxy', 'VALID');
     expect(answer).toEqual({

@@ -59,7 +59,7 @@ describe('parseVerifyRequest', () => {
 });
 
 describe('encodeVerdict', () => {
-  it('writes the DESIGN §5 refusal shape', () => {
+  it('writes the docs/verification.md refusal shape', () => {
     expect(JSON.parse(new TextDecoder().decode(encodeVerdict(refusal('INACTIVE'))))).toEqual({ valid: false, code: 'INACTIVE', status: 403 });
     expect(new TextDecoder().decode(encodeVerdict(refusal('BAD_REQUEST')))).toBe('{"valid":false,"code":"BAD_REQUEST","status":400}');
   });

@@ -39,7 +39,7 @@ const MALFORMED = answerOf(refusal('MALFORMED'));
 const NOT_FOUND = answerOf(refusal('NOT_FOUND'));
 
 /**
- * Answers `<prefix>.verify` (DESIGN §5) from the in-memory index. A raw core subscription rather than
+ * Answers `<prefix>.verify` (docs/verification.md) from the in-memory index. A raw core subscription rather than
  * @nestjs/microservices: this is the hot path, and per request it does only parse, hash, one table lookup,
  * judge and (for a key not asked about since its last change) encode. Every request whose reply subject is
  * a requester's inbox gets an answer; any other is dropped unanswered (reply-subject.ts), since the

@@ -24,7 +24,7 @@ interface AuthenticatedRequest {
 
 /**
  * Authenticates `Authorization: Bearer <key>` through the verifier and attaches the key's identity to
- * the request. Refusals become the DESIGN §4 error body; no verdict at all (verifier unreachable) is 503
+ * the request. Refusals become the docs/api.md error body; no verdict at all (verifier unreachable) is 503
  * `unavailable`. The key is never logged or echoed.
  */
 @Injectable()

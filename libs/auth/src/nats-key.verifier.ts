@@ -51,7 +51,7 @@ const clientErrors = counter({
 });
 
 /**
- * The client side of DESIGN §5: one NATS request per verification. Refusals come back as verdicts; only
+ * The client side of docs/verification.md: one NATS request per verification. Refusals come back as verdicts; only
  * "no verdict at all" throws (VerifierUnavailableError). The key is sent to the verifier and nowhere else.
  */
 export class NatsKeyVerifier implements KeyVerifier {

@@ -1,7 +1,7 @@
 import { type Verdict, assertNever } from '@keys/domain';
 import { ApiError } from '@keys/platform';
 
-/** A refusal from the verifier → the HTTP error body of DESIGN §4. */
+/** A refusal from the verifier → the HTTP error body of docs/api.md. */
 export function verdictToApiError(verdict: Exclude<Verdict, { valid: true }>, scope: 'proxy' | 'billing'): ApiError {
   switch (verdict.code) {
     case 'MALFORMED':

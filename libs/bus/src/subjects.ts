@@ -1,6 +1,6 @@
 import type { DomainEventType } from '@keys/domain';
 
-// Subject layout (DESIGN §2, §5), all under one configurable prefix (default `keys.v1`) so tests and
+// Subject layout (docs/events.md, docs/verification.md), all under one configurable prefix (default `keys.v1`) so tests and
 // environments can share a NATS server without seeing each other's traffic.
 
 export const eventSubject = (prefix: string, accountId: number | string, type: DomainEventType | '*' | '>'): string =>

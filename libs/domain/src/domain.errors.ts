@@ -1,4 +1,4 @@
-// Refusals of the domain. The edge maps each code to an HTTP error body (DESIGN §4).
+// Refusals of the domain. The edge maps each code to an HTTP error body (docs/api.md).
 // Messages are sentences for people and never contain key material or hashes.
 
 export type DomainErrorCode =

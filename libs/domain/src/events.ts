@@ -1,4 +1,4 @@
-// The public event contract (DESIGN §2). Events are facts in the past tense; a changed shape gets an
+// The public event contract (docs/events.md). Events are facts in the past tense; a changed shape gets an
 // upcaster and a new version, never a rewrite of stored events.
 
 export type KeyType = 'proxy' | 'billing';

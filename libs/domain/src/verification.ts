@@ -1,6 +1,6 @@
 import type { KeyType } from './events';
 
-// The verification verdict of DESIGN §5, judged purely from what is known about a key and the time.
+// The verification verdict of docs/verification.md, judged purely from what is known about a key and the time.
 
 export type VerifyCode = 'VALID' | 'MALFORMED' | 'NOT_FOUND' | 'DELETED' | 'EXPIRED' | 'INACTIVE' | 'WRONG_TYPE' | 'BAD_REQUEST';
 

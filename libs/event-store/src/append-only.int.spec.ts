@@ -4,7 +4,7 @@ import { appendToStream } from './append';
 import type { Database } from './database';
 import { openMigratedStore, renameRequest } from './store-fixture.spec-helper';
 
-describe('events table is append-only (DESIGN §3.1)', () => {
+describe('events table is append-only (docs/audit.md)', () => {
   let ctx: TestContext;
   let db: Kysely<Database>;
 

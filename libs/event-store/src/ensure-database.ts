@@ -25,7 +25,7 @@ export function quoteIdentifier(name: string): string {
 }
 
 /**
- * Creates the database `url` names unless it exists (DESIGN §7: created on first start). Safe when
+ * Creates the database `url` names unless it exists (created on first start, docs/operations.md). Safe when
  * several processes start at once.
  */
 export async function ensureDatabaseExists(url: string): Promise<void> {

@@ -6,7 +6,7 @@ export class EventStoreError extends Error {
   }
 }
 
-/** The stream is not at the version the caller decided on (DESIGN §3.2). */
+/** The stream is not at the version the caller decided on (docs/events.md). */
 export class StreamVersionConflictError extends EventStoreError {
   constructor(
     readonly streamId: string,

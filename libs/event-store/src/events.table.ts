@@ -21,7 +21,7 @@ export interface EventsTable {
 export type EventRow = Selectable<EventsTable>;
 
 /**
- * Key of the transaction-level advisory lock that serializes appends (DESIGN §3.3). Held until
+ * Key of the transaction-level advisory lock that serializes appends (docs/events.md). Held until
  * commit, so a reader can never see position N+1 before N.
  */
 export const APPEND_LOCK_KEY = 7_362_010_001;

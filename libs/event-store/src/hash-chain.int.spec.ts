@@ -8,7 +8,7 @@ import { readAllAfter } from './read';
 import { openMigratedStore, renameRequest } from './store-fixture.spec-helper';
 import { verifyChain } from './verify-chain';
 
-describe('hash chain verification (DESIGN §3.4)', () => {
+describe('hash chain verification (docs/audit.md)', () => {
   let ctx: TestContext;
   let db: Kysely<Database>;
 

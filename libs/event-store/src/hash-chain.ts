@@ -37,7 +37,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * sha256hex(prevHash + '\n' + canonicalJson(content of the envelope + its account)) — DESIGN §3.4. The
+ * sha256hex(prevHash + '\n' + canonicalJson(content of the envelope + its account)) — docs/audit.md. The
  * stored account id is covered too: the relay routes events by it, so changing it must break the chain.
  */
 export function computeEventHash(prevHash: string, envelope: EventEnvelope & { accountId?: number | null }): string {

@@ -13,7 +13,7 @@ const STREAMS_PER_WRITER = 320;
 const eventsFor = (stream: number) => (stream % 3) + 1;
 const IN_FLIGHT_PER_APPENDER = 16;
 
-describe('global order without holes under concurrent writers (DESIGN §3.3)', () => {
+describe('global order without holes under concurrent writers (docs/events.md)', () => {
   let ctx: TestContext;
   let writerDb: Kysely<Database>;
   let readerDb: Kysely<Database>;

@@ -2,7 +2,7 @@ import type { EventEnvelope } from '@keys/domain';
 import type { StoredEvent } from './read';
 
 /**
- * The public envelope (DESIGN §2), identical on JetStream and in replays: the store's bookkeeping
+ * The public envelope (docs/events.md), identical on JetStream and in replays: the store's bookkeeping
  * (account column, hash-chain links) stays in the store. Relay and replay both use this, so a subscriber
  * cannot tell a replayed event from a relayed one.
  */

@@ -19,7 +19,7 @@ export interface VerifyChainOptions {
 }
 
 /**
- * Recomputes the hash chain from the stored content (DESIGN §3.4) up to the head as it was when the
+ * Recomputes the hash chain from the stored content (docs/audit.md) up to the head as it was when the
  * check started, and names the first position that does not match. `count` is the number of events
  * found intact before that.
  */

@@ -1,4 +1,4 @@
-// The key format of DESIGN §6: `ms-`|`mk-`, 43 base62 characters of randomness, 6 base62 checksum characters.
+// The key format of docs/architecture.md: `ms-`|`mk-`, 43 base62 characters of randomness, 6 base62 checksum characters.
 
 import { CHECKSUM_LENGTH } from './checksum';
 

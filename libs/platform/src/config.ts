@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 
-// One validated configuration object per app, read once at start (STYLE habit 7). A wrong value stops the
+// One validated configuration object per app, read once at start. A wrong value stops the
 // app with a sentence naming the variable and what was wrong.
 
 export class ConfigError extends Error {

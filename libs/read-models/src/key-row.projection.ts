@@ -73,7 +73,7 @@ export function evolveKeyRow(row: KeyRow | undefined, event: KeyEventEnvelope): 
   }
 }
 
-/** `active` of the DESIGN §4 key object: usable now, so a key past its expiresAt reads as inactive before the sweep. */
+/** `active` of the docs/api.md key object: usable now, so a key past its expiresAt reads as inactive before the sweep. */
 export function isActiveAt(row: KeyRow, nowIso: string): boolean {
   return row.state === 'active' && (row.expiresAt === null || Date.parse(row.expiresAt) > Date.parse(nowIso));
 }

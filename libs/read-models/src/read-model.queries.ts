@@ -7,7 +7,7 @@ import type { SecurityLogEntry } from './security-log.projection';
 
 type Db = Kysely<ReadModelDatabase>;
 
-/** The key object of DESIGN §4 as the read routes answer it. */
+/** The key object of docs/api.md as the read routes answer it. */
 export interface KeyReadView {
   id: number;
   name: string;

@@ -1,6 +1,6 @@
 import { type ExistingKeyState, isExpiredAt } from '@keys/domain';
 
-/** The key object of DESIGN §4. `active` is false once a key is deactivated, expired or deleted. */
+/** The key object of docs/api.md. `active` is false once a key is deactivated, expired or deleted. */
 export interface KeyView {
   id: number;
   name: string;
