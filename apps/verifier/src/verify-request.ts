@@ -12,13 +12,25 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
 /**
- * `{"key": string, "scope": "proxy"|"billing"}` and nothing else, or null (→ BAD_REQUEST). Never throws,
- * whatever the bytes: empty, not UTF-8, not JSON, huge, or JSON of the wrong shape.
+ * The request as @nestjs/microservices' ClientNats sends it: `{"pattern": string, "data": <request>, "id": string}`
+ * (NatsRecordSerializer of ClientProxy's `{pattern, data}` plus its packet id). `request` is null when `data` is
+ * not a valid request: the BAD_REQUEST answer is then wrapped for `id` like any other.
  */
-export function parseVerifyRequest(data: Uint8Array | null | undefined): VerifyRequest | null {
+export interface NestVerifyRequest {
+  nestId: string;
+  request: VerifyRequest | null;
+}
+
+/**
+ * `{"key": string, "scope": "proxy"|"billing"}` and nothing else, that request in a Nest envelope, or null
+ * (→ BAD_REQUEST). Never throws, whatever the bytes: empty, not UTF-8, not JSON, huge, or JSON of the wrong shape.
+ */
+export function parseVerifyRequest(data: Uint8Array | null | undefined): VerifyRequest | NestVerifyRequest | null {
   if (!data || data.length === 0 || data.length > MAX_REQUEST_BYTES) return null;
   return parseCanonical(data) ?? parseJson(data);
 }
+
+export const isNestRequest = (parsed: VerifyRequest | NestVerifyRequest): parsed is NestVerifyRequest => 'nestId' in parsed;
 
 const ascii = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 const KEY_OPENING = ascii('{"key":"');
@@ -52,23 +64,59 @@ function startsWith(data: Uint8Array, expected: Uint8Array, at: number): boolean
   return true;
 }
 
-function parseJson(data: Uint8Array): VerifyRequest | null {
+function parseJson(data: Uint8Array): VerifyRequest | NestVerifyRequest | null {
   let value: unknown;
   try {
     value = JSON.parse(decoder.decode(data));
   } catch {
     return null;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  const { key, scope } = value as Record<string, unknown>;
+  if (!isRecord(value)) return null;
+  const { pattern, id } = value;
+  // The pattern is not compared with the subject: a service import may map the caller's subject to ours, and
+  // the subject has already routed the request here.
+  if (typeof pattern === 'string' && typeof id === 'string' && 'data' in value && fieldCount(value) === 3) {
+    return { nestId: id, request: isRecord(value.data) ? requestOf(value.data) : null };
+  }
+  return requestOf(value);
+}
+
+function requestOf(value: Record<string, unknown>): VerifyRequest | null {
+  const { key, scope } = value;
   if (typeof key !== 'string' || (scope !== 'proxy' && scope !== 'billing')) return null;
   // Strict: an unknown field is more likely a client bug (e.g. "type" for "scope") than something to ignore.
+  if (fieldCount(value) !== 2) return null;
+  return { key, scope };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function fieldCount(value: object): number {
   let fields = 0;
   for (const name in value) {
     if (Object.prototype.hasOwnProperty.call(value, name)) fields++;
   }
-  if (fields !== 2) return null;
-  return { key, scope };
+  return fields;
+}
+
+const NEST_OPENING = ascii('{"response":');
+const NEST_MIDDLE = ascii(',"isDisposed":true,"id":');
+
+/**
+ * The answer ServerNats would send for a handler returning the verdict (`{response, isDisposed: true, id}`),
+ * which ClientNats's NatsResponseJSONDeserializer resolves to the verdict itself. Built around the verdict's
+ * bytes, so a cached VALID answer is reused.
+ */
+export function encodeNestAnswer(nestId: string, verdictBytes: Uint8Array): Uint8Array {
+  const id = encoder.encode(JSON.stringify(nestId));
+  const bytes = new Uint8Array(NEST_OPENING.length + verdictBytes.length + NEST_MIDDLE.length + id.length + 1);
+  let at = 0;
+  for (const part of [NEST_OPENING, verdictBytes, NEST_MIDDLE, id]) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  bytes[at] = 0x7d;
+  return bytes;
 }
 
 // Refusals never change, so their bytes are built once.

@@ -6,7 +6,7 @@ import { parseKey } from '@keys/key-material';
 import { ThrottledWarning, counter, histogram, within } from '@keys/platform';
 import { type VerifierIndex, digestOfKey } from './verifier-index';
 import { type ReplySubjectCheck, replySubjectCheck } from './reply-subject';
-import { encodeVerdict, parseVerifyRequest } from './verify-request';
+import { type VerifyRequest, encodeNestAnswer, encodeVerdict, isNestRequest, parseVerifyRequest } from './verify-request';
 
 const verifications = counter({ name: 'keys_verifications_total', help: 'Verification requests answered, by code', labelNames: ['code'] });
 const duration = histogram({
@@ -44,6 +44,8 @@ const NOT_FOUND = answerOf(refusal('NOT_FOUND'));
  * judge and (for a key not asked about since its last change) encode. Every request whose reply subject is
  * a requester's inbox gets an answer; any other is dropped unanswered (reply-subject.ts), since the
  * requester picks that subject. Nothing thrown here can stop the subscription.
+ * A request in @nestjs/microservices' NATS envelope (`ClientNats.send`) is answered in that envelope, so Nest
+ * callers need no custom (de)serializer; it takes the JSON.parse path (verify-request.ts).
  * The key is never logged.
  */
 export class VerifyMessageController {
@@ -123,7 +125,7 @@ export class VerifyMessageController {
     if (subscription && !(await within(1000, subscription.drain()))) subscription.unsubscribe();
   }
 
-  /** The verdict for one request's bytes (exposed for tests and benchmarks). */
+  /** The verdict for one request's bytes, plain or in a Nest envelope (exposed for tests and benchmarks). */
   answer(data: Uint8Array): Verdict {
     return this.respond(data, Date.now()).verdict;
   }
@@ -133,8 +135,15 @@ export class VerifyMessageController {
    * only the encoding of a VALID answer is reused, per key, until the next event for that key.
    */
   private respond(data: Uint8Array, nowMs: number): Answer {
-    const request = parseVerifyRequest(data);
-    if (!request) return BAD_REQUEST;
+    const parsed = parseVerifyRequest(data);
+    if (!parsed) return BAD_REQUEST;
+    if (!isNestRequest(parsed)) return this.judge(parsed, nowMs);
+    // A Nest ClientNats request: the same verdict, in the envelope that client unwraps.
+    const answer = parsed.request ? this.judge(parsed.request, nowMs) : BAD_REQUEST;
+    return { verdict: answer.verdict, bytes: encodeNestAnswer(parsed.nestId, answer.bytes) };
+  }
+
+  private judge(request: VerifyRequest, nowMs: number): Answer {
     const parsed = parseKey(request.key);
     if (!parsed.ok) return MALFORMED;
     const slot = this.index.slotOf(digestOfKey(parsed.key));
