@@ -1,6 +1,5 @@
 import { type DynamicModule, Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
-import { KeyAuthModule } from '@keys/auth';
-import type { NatsHolder } from '@keys/bus';
+import { type KeyAuthConnection, KeyAuthModule } from '@keys/auth';
 import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
 import type { GatewayConfig } from './gateway.config';
 import { ModelsHttpController } from './models.http.controller';
@@ -27,7 +26,7 @@ export class GatewayModule implements OnApplicationBootstrap {
 
   constructor(
     private readonly readiness: ReadinessRegistry,
-    @Inject(KeyAuthModule.NATS) private readonly nats: NatsHolder,
+    @Inject(KeyAuthModule.NATS) private readonly nats: KeyAuthConnection,
   ) {}
 
   onApplicationBootstrap(): void {

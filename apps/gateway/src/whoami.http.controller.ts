@@ -1,6 +1,5 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { Caller, KeyAuthGuard, RequireKey } from '@keys/auth';
-import type { VerifiedKeyIdentity } from '@keys/domain';
+import { Caller, KeyAuthGuard, RequireKey, type VerifiedKeyIdentity } from '@keys/auth';
 
 @Controller('v1/whoami')
 @RequireKey('proxy')

@@ -1,5 +1,4 @@
-export * from './key-verifier';
-export * from './verdict.mapper';
-export * from './key-auth.guard';
-export * from './nats-key.verifier';
-export * from './key-auth.module';
+// `@keys/auth` inside this repository: the published package (public-api.ts) with the one in-repo difference
+// that KeyAuthGuard throws the platform's ApiError (see platform-key-auth.guard.ts).
+export * from './public-api';
+export { KeyAuthGuard } from './platform-key-auth.guard';

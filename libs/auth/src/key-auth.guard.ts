@@ -1,9 +1,10 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { KeyType, Verdict, VerifiedKeyIdentity } from '@keys/domain';
-import { ApiError, counter } from '@keys/platform';
+import { KeyAuthError } from './api-error';
 import { KEY_VERIFIER, type KeyVerifier } from './key-verifier';
+import { counter } from './metrics';
 import { VerifierUnavailableError } from './nats-key.verifier';
+import type { KeyType, Verdict, VerifiedKeyIdentity } from './verdict';
 import { verdictToApiError } from './verdict.mapper';
 
 const SCOPE = 'keys:required-scope';
@@ -14,7 +15,7 @@ const authFailures = counter({
   labelNames: ['code'],
 });
 
-/** Marks a controller or route as needing a key of this type (`proxy` for /v1/*, `billing` for /api/*). */
+/** Marks a controller or route as needing a key of this type (`proxy` for inference, `billing` for account management). */
 export const RequireKey = (scope: KeyType) => SetMetadata(SCOPE, scope);
 
 interface AuthenticatedRequest {
@@ -24,8 +25,9 @@ interface AuthenticatedRequest {
 
 /**
  * Authenticates `Authorization: Bearer <key>` through the verifier and attaches the key's identity to
- * the request. Refusals become the docs/api.md error body; no verdict at all (verifier unreachable) is 503
- * `unavailable`. The key is never logged or echoed.
+ * the request (read it with `@Caller()`). Routes without `@RequireKey` pass. Refusals are KeyAuthError (the
+ * docs/api.md error body); no verdict at all (verifier unreachable) is 503 `unavailable`, never a 401.
+ * The key is never logged or echoed.
  */
 @Injectable()
 export class KeyAuthGuard implements CanActivate {
@@ -39,25 +41,33 @@ export class KeyAuthGuard implements CanActivate {
     if (!scope) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const key = bearerToken(request.headers.authorization);
-    if (!key) throw refused(ApiError.invalidApiKey('Send the key as "Authorization: Bearer <key>".'));
+    if (!key) throw this.refused(KeyAuthError.invalidApiKey('Send the key as "Authorization: Bearer <key>".'));
     let verdict: Verdict;
     try {
       verdict = await this.verifier.verify(key, scope);
     } catch (err) {
       // No verdict is not a refusal: the caller may retry, and must not be told the key is bad.
-      if (err instanceof VerifierUnavailableError) throw ApiError.unavailable('The key verifier is unreachable; retry shortly.');
+      if (err instanceof VerifierUnavailableError) throw this.toException(KeyAuthError.unavailable());
       throw err;
     }
-    if (!verdict.valid) throw refused(verdictToApiError(verdict, scope));
+    if (!verdict.valid) throw this.refused(verdictToApiError(verdict, scope));
     request.caller = verdict.key;
     return true;
   }
-}
 
-/** Counts an authentication refusal (its error code only: never the key or the header). */
-function refused(error: ApiError): ApiError {
-  authFailures.inc({ code: error.code });
-  return error;
+  /**
+   * The exception thrown for an error; KeyAuthError by default. A service whose exception filter knows only its
+   * own error class overrides this in a subclass (and uses the subclass in `@UseGuards`).
+   */
+  protected toException(error: KeyAuthError): unknown {
+    return error;
+  }
+
+  /** Counts an authentication refusal (its error code only: never the key or the header). */
+  private refused(error: KeyAuthError): unknown {
+    authFailures.inc({ code: error.code });
+    return this.toException(error);
+  }
 }
 
 function bearerToken(header: string | string[] | undefined): string | null {
@@ -69,6 +79,6 @@ function bearerToken(header: string | string[] | undefined): string | null {
 /** The authenticated key's identity (set by KeyAuthGuard). */
 export const Caller = createParamDecorator((_data: unknown, context: ExecutionContext): VerifiedKeyIdentity => {
   const caller = context.switchToHttp().getRequest<AuthenticatedRequest>().caller;
-  if (!caller) throw ApiError.invalidApiKey();
+  if (!caller) throw KeyAuthError.invalidApiKey();
   return caller;
 });

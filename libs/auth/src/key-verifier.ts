@@ -1,4 +1,4 @@
-import type { KeyType, Verdict } from '@keys/domain';
+import type { KeyType, Verdict } from './verdict';
 
 /** Anything that can answer "is this key valid for this scope" (the NATS verifier client, or a local lookup). */
 export interface KeyVerifier {

@@ -1,8 +1,8 @@
 import { ErrorCode, type NatsConnection, type NatsError } from 'nats';
-import { decodeJson, encodeJson, verifySubject } from '@keys/bus';
-import { type KeyType, type Verdict, VERIFY_STATUS } from '@keys/domain';
-import { counter, histogram } from '@keys/platform';
+import { DEFAULT_SUBJECT_PREFIX, verifySubject } from './events';
 import type { KeyVerifier } from './key-verifier';
+import { counter, histogram } from './metrics';
+import { asVerdict, type KeyType, type Verdict } from './verdict';
 
 export type VerifierUnavailableReason = 'disconnected' | 'no_responders' | 'timeout' | 'bad_answer';
 
@@ -18,17 +18,17 @@ export class VerifierUnavailableError extends Error {
 }
 
 export interface NatsKeyVerifierOptions {
-  /** `KEYS_SUBJECT_PREFIX`; requests go to `<prefix>.verify`. */
-  subjectPrefix: string;
-  /** Per attempt. */
+  /** `KEYS_SUBJECT_PREFIX` (default `keys.v1`); requests go to `<prefix>.verify`. */
+  subjectPrefix?: string;
+  /** Per attempt (default 500). */
   timeoutMs?: number;
-  /** Extra attempts when no verifier is subscribed (e.g. during a rolling restart). */
+  /** Extra attempts when no verifier is subscribed, e.g. during a rolling restart (default 3). */
   noResponderRetries?: number;
-  /** First pause before a retry; doubles each time. */
+  /** First pause before a no-responder retry; doubles each time (default 20). */
   retryBackoffMs?: number;
   /**
-   * Extra attempts after a timeout. A verifier that leaves the queue group to catch up (see the verifier's
-   * membership) drops the requests it already had; asking again reaches an instance that is current.
+   * Extra attempts after a timeout (default 1). A verifier that leaves the queue group to catch up drops the
+   * requests it already had; asking again reaches an instance that is current.
    */
   timeoutRetries?: number;
 }
@@ -36,7 +36,8 @@ export interface NatsKeyVerifierOptions {
 /** A connection, or a function giving the current one (null while disconnected, to fail fast). */
 export type NatsConnectionSource = NatsConnection | (() => NatsConnection | null);
 
-const CODES = new Set(Object.keys(VERIFY_STATUS));
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 const clientDuration = histogram({
   name: 'keys_verify_client_duration_seconds',
@@ -63,9 +64,9 @@ export class NatsKeyVerifier implements KeyVerifier {
 
   constructor(
     private readonly connection: NatsConnectionSource,
-    options: NatsKeyVerifierOptions,
+    options: NatsKeyVerifierOptions = {},
   ) {
-    this.subject = verifySubject(options.subjectPrefix);
+    this.subject = verifySubject(options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX);
     this.timeoutMs = options.timeoutMs ?? 500;
     this.retries = options.noResponderRetries ?? 3;
     this.backoffMs = options.retryBackoffMs ?? 20;
@@ -86,7 +87,7 @@ export class NatsKeyVerifier implements KeyVerifier {
   }
 
   private async request(key: string, scope: KeyType): Promise<Verdict> {
-    const body = encodeJson({ key, scope });
+    const body = encoder.encode(JSON.stringify({ key, scope }));
     let timeouts = 0;
     for (let attempt = 0; ; attempt++) {
       const nc = typeof this.connection === 'function' ? this.connection() : this.connection;
@@ -117,15 +118,11 @@ export class NatsKeyVerifier implements KeyVerifier {
 function toVerdict(data: Uint8Array): Verdict {
   let value: unknown;
   try {
-    value = decodeJson(data);
+    value = JSON.parse(decoder.decode(data));
   } catch {
     throw new VerifierUnavailableError('bad_answer', 'The key verifier answered something that is not JSON.');
   }
-  const v = value as Partial<Record<string, unknown>> | null;
-  if (!v || typeof v !== 'object' || typeof v.code !== 'string' || !CODES.has(v.code) || typeof v.status !== 'number') {
-    throw new VerifierUnavailableError('bad_answer', 'The key verifier answered in an unknown shape.');
-  }
-  if (v.valid === true && v.code === 'VALID' && v.key && typeof v.key === 'object') return value as Verdict;
-  if (v.valid === false && v.code !== 'VALID') return value as Verdict;
-  throw new VerifierUnavailableError('bad_answer', 'The key verifier answered in an unknown shape.');
+  const verdict = asVerdict(value);
+  if (!verdict) throw new VerifierUnavailableError('bad_answer', 'The key verifier answered in an unknown shape.');
+  return verdict;
 }

@@ -1,21 +1,25 @@
-import { type Verdict, assertNever } from '@keys/domain';
-import { ApiError } from '@keys/platform';
+import { KeyAuthError } from './api-error';
+import type { KeyType, Refusal } from './verdict';
 
-/** A refusal from the verifier → the HTTP error body of docs/api.md. */
-export function verdictToApiError(verdict: Exclude<Verdict, { valid: true }>, scope: 'proxy' | 'billing'): ApiError {
+/** A refusal from the verifier → the HTTP error of docs/api.md. */
+export function verdictToApiError(verdict: Refusal, scope: KeyType): KeyAuthError {
   switch (verdict.code) {
     case 'MALFORMED':
     case 'NOT_FOUND':
     case 'DELETED':
     case 'BAD_REQUEST':
-      return ApiError.invalidApiKey();
+      return KeyAuthError.invalidApiKey();
     case 'EXPIRED':
-      return ApiError.expiredApiKey();
+      return KeyAuthError.expiredApiKey();
     case 'INACTIVE':
-      return ApiError.keyInactive();
+      return KeyAuthError.keyInactive();
     case 'WRONG_TYPE':
-      return ApiError.wrongKeyType(scope);
+      return KeyAuthError.wrongKeyType(scope);
     default:
       return assertNever(verdict.code);
   }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled verify code: ${JSON.stringify(value)}`);
 }
