@@ -9,13 +9,23 @@ import { POSITION_HEADER, toKeyView } from '../http/key.view';
 import { requestContext } from '../http/request-context.factory';
 import { CreateKeyDto } from './create-key.dto';
 import { BillingApiController } from '../http/billing-api.decorator';
+import { ApiCreatedResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiErrors, ApiRouteDocs } from '../http/api-error.schema';
+import { CreatedKeySchema } from '../http/key.schema';
+import { KeyOperationId } from '../http/key-route';
+import { WRITE_RESPONSE_HEADERS } from '../http/response-headers.schema';
 
 @BillingApiController()
+@ApiRouteDocs()
 export abstract class CreateKeyHttpController {
   constructor(private readonly keys: KeyCommandService) {}
 
   /** 201 with the full key: the only response that ever carries it. */
   @Post()
+  @KeyOperationId({ proxy: 'createKey', billing: 'createBillingKey' })
+  @ApiOperation({ summary: 'Create a key of the route\'s type', description: 'The answer carries the full key; no other answer ever does.' })
+  @ApiCreatedResponse({ type: CreatedKeySchema, headers: WRITE_RESPONSE_HEADERS })
+  @ApiErrors({ 409: ['concurrent_update'] })
   @HttpCode(201)
   async create(
     @RouteKeyType() keyType: KeyType,

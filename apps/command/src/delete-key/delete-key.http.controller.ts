@@ -8,13 +8,24 @@ import { KeyRoute, RouteKeyType } from '../http/key-route';
 import { POSITION_HEADER } from '../http/key.view';
 import { requestContext } from '../http/request-context.factory';
 import { BillingApiController } from '../http/billing-api.decorator';
+import { ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
+import { ApiErrors, ApiRouteDocs } from '../http/api-error.schema';
+import { DeletedKeySchema } from '../http/key.schema';
+import { KeyOperationId } from '../http/key-route';
+import { WRITE_RESPONSE_HEADERS } from '../http/response-headers.schema';
 
 @BillingApiController()
+@ApiRouteDocs()
 export abstract class DeleteKeyHttpController {
   constructor(private readonly keys: KeyCommandService) {}
 
   /** Terminal: verification refuses the key from the moment this returns. */
   @Delete(':id')
+  @KeyOperationId({ proxy: 'deleteKey', billing: 'deleteBillingKey' })
+  @ApiOperation({ summary: 'Delete a key', description: 'Terminal: verification refuses the key from the moment this answers.' })
+  @ApiParam({ name: 'id', description: 'the key id', schema: { type: 'integer', minimum: 1 } })
+  @ApiOkResponse({ type: DeletedKeySchema, headers: WRITE_RESPONSE_HEADERS })
+  @ApiErrors({ 404: ['key_not_found'], 409: ['key_deleted', 'last_billing_key', 'concurrent_update'] })
   async delete(
     @RouteKeyType() keyType: KeyType,
     @Param('id', KeyIdPipe) id: number,

@@ -3,7 +3,7 @@ import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 export class RollKeyDto {
   /** Overlap during which the old key keeps working; default 24 h, 0 = the old key expires now. */
-  @ApiPropertyOptional({ description: 'seconds the old key keeps working (default 86400; 0 = expires now)', minimum: 0, maximum: 31536000 })
+  @ApiPropertyOptional({ description: 'seconds the old key keeps working (default 86400; 0 = expires now)', type: 'integer', minimum: 0, maximum: 31536000, default: 86400 })
   @IsOptional()
   @IsInt({ message: 'expires_in_seconds must be an integer.' })
   @Min(0, { message: 'expires_in_seconds must be 0 or more.' })

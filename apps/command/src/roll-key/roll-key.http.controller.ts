@@ -9,15 +9,27 @@ import { POSITION_HEADER, toKeyView } from '../http/key.view';
 import { requestContext } from '../http/request-context.factory';
 import { RollKeyDto } from './roll-key.dto';
 import { BillingApiController } from '../http/billing-api.decorator';
+import { ApiBody, ApiCreatedResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
+import { ApiErrors, ApiRouteDocs } from '../http/api-error.schema';
+import { CreatedKeySchema } from '../http/key.schema';
+import { KeyOperationId } from '../http/key-route';
+import { WRITE_RESPONSE_HEADERS } from '../http/response-headers.schema';
 
 export const DEFAULT_ROLL_OVERLAP_SECONDS = 24 * 60 * 60;
 
 @BillingApiController()
+@ApiRouteDocs()
 export abstract class RollKeyHttpController {
   constructor(private readonly keys: KeyCommandService) {}
 
   /** 201 with the new key (full key, once); the old key expires after the overlap. */
   @Post(':id/roll')
+  @KeyOperationId({ proxy: 'rollKey', billing: 'rollBillingKey' })
+  @ApiOperation({ summary: 'Roll a key: a new key with the same name', description: 'The old key keeps working for the overlap (default 24 h), never later than its own expiry.' })
+  @ApiParam({ name: 'id', description: 'the key id', schema: { type: 'integer', minimum: 1 } })
+  @ApiBody({ type: RollKeyDto, required: false })
+  @ApiCreatedResponse({ type: CreatedKeySchema, headers: WRITE_RESPONSE_HEADERS })
+  @ApiErrors({ 404: ['key_not_found'], 409: ['key_expired', 'key_deleted', 'last_billing_key', 'concurrent_update'] })
   @HttpCode(201)
   async roll(
     @RouteKeyType() keyType: KeyType,

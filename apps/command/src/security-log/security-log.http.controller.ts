@@ -5,16 +5,27 @@ import { ApiError } from '@keys/platform';
 import { ReadModelReader, type SecurityLogView } from '@keys/read-models';
 import { ReadYourWritesInterceptor } from '../http/read-your-writes.interceptor';
 import { BillingApiController } from '../http/billing-api.decorator';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiQuery } from '@nestjs/swagger';
+import { ApiRouteDocs } from '../http/api-error.schema';
+import { ApiMinPositionHeader, READ_RESPONSE_HEADERS } from '../http/response-headers.schema';
+import { BillingKeyActorSchema, NamedActorSchema, SecurityLogPageSchema } from '../http/security-log.schema';
 
 export const SECURITY_LOG_MAX_LIMIT = 50;
 
 @BillingApiController()
+@ApiRouteDocs()
+@ApiMinPositionHeader()
+@ApiExtraModels(BillingKeyActorSchema, NamedActorSchema)
 @UseInterceptors(ReadYourWritesInterceptor)
 export class SecurityLogHttpController {
   constructor(private readonly readModels: ReadModelReader) {}
 
   /** The account's security log, newest first; pass the last id of a page as `before` to get the next one. */
   @Get('api/security-log')
+  @ApiOperation({ operationId: 'listSecurityLog', summary: "The account's security log, newest first" })
+  @ApiQuery({ name: 'limit', required: false, description: 'entries per page', schema: { type: 'integer', minimum: 1, maximum: SECURITY_LOG_MAX_LIMIT, default: SECURITY_LOG_MAX_LIMIT } })
+  @ApiQuery({ name: 'before', required: false, description: 'the id of the last entry of the previous page', schema: { type: 'integer', minimum: 1 } })
+  @ApiOkResponse({ type: SecurityLogPageSchema, headers: READ_RESPONSE_HEADERS })
   async list(
     @Caller() caller: VerifiedKeyIdentity,
     @Query('limit') limitParam: unknown,

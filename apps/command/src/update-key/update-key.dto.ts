@@ -4,7 +4,7 @@ import { IsRfc3339DateTime } from '../http/expiry.field';
 import { IsKeyName } from '../http/name.field';
 
 export class UpdateKeyDto {
-  @ApiPropertyOptional({ description: 'new label, same rules as on create' })
+  @ApiPropertyOptional({ description: 'new label, same rules as on create', minLength: 1, maxLength: 100 })
   @IsOptional()
   @IsString({ message: 'name must be a string.' })
   @IsKeyName()
@@ -16,12 +16,12 @@ export class UpdateKeyDto {
   active?: boolean;
 
   /** null removes the expiry. */
-  @ApiPropertyOptional({ description: 'RFC 3339 date-time in the future, or null to remove the expiry', nullable: true, type: String })
+  @ApiPropertyOptional({ description: 'RFC 3339 date-time in the future, or null to remove the expiry', nullable: true, type: String, format: 'date-time' })
   @ValidateIf((_o, v) => v !== null && v !== undefined)
   @IsRfc3339DateTime('expires_at', true)
   expires_at?: string | null;
 
-  @ApiPropertyOptional({ description: 'alias of expires_at', nullable: true, type: String })
+  @ApiPropertyOptional({ description: 'alias of expires_at', nullable: true, type: String, format: 'date-time' })
   @ValidateIf((_o, v) => v !== null && v !== undefined)
   @IsRfc3339DateTime('expiresAt', true)
   expiresAt?: string | null;

@@ -10,13 +10,27 @@ import { POSITION_HEADER, toKeyView } from '../http/key.view';
 import { requestContext } from '../http/request-context.factory';
 import { UpdateKeyDto } from './update-key.dto';
 import { BillingApiController } from '../http/billing-api.decorator';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
+import { ApiErrors, ApiRouteDocs } from '../http/api-error.schema';
+import { KeySchema } from '../http/key.schema';
+import { KeyOperationId } from '../http/key-route';
+import { WRITE_RESPONSE_HEADERS } from '../http/response-headers.schema';
+
+const UPDATE_ERRORS = { 404: ['key_not_found'], 409: ['key_expired', 'key_deleted', 'last_billing_key', 'concurrent_update'] } as const;
 
 @BillingApiController()
+@ApiRouteDocs()
 export abstract class UpdateKeyHttpController {
   constructor(private readonly keys: KeyCommandService) {}
 
   /** Rename, (de)activate and set or clear the expiry in one atomic change; 200 with the key after it. */
   @Put(':id')
+  @KeyOperationId({ proxy: 'updateKey', billing: 'updateBillingKey' })
+  @ApiOperation({ summary: 'Change a key: rename, (de)activate, set or clear the expiry', description: 'One atomic change; the same as PATCH. A change that changes nothing appends nothing and has no X-Keys-Position.' })
+  @ApiParam({ name: 'id', description: 'the key id', schema: { type: 'integer', minimum: 1 } })
+  @ApiBody({ type: UpdateKeyDto, required: false })
+  @ApiOkResponse({ type: KeySchema, headers: WRITE_RESPONSE_HEADERS })
+  @ApiErrors(UPDATE_ERRORS)
   async update(
     @RouteKeyType() keyType: KeyType,
     @Param('id', KeyIdPipe) id: number,
@@ -46,6 +60,12 @@ export abstract class UpdateKeyHttpController {
 
   /** PATCH has the same partial-update semantics as PUT here (every field is optional). */
   @Patch(':id')
+  @KeyOperationId({ proxy: 'patchKey', billing: 'patchBillingKey' })
+  @ApiOperation({ summary: 'Change a key (the same as PUT)' })
+  @ApiParam({ name: 'id', description: 'the key id', schema: { type: 'integer', minimum: 1 } })
+  @ApiBody({ type: UpdateKeyDto, required: false })
+  @ApiOkResponse({ type: KeySchema, headers: WRITE_RESPONSE_HEADERS })
+  @ApiErrors(UPDATE_ERRORS)
   patch(
     @RouteKeyType() keyType: KeyType,
     @Param('id', KeyIdPipe) id: number,

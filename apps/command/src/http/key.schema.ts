@@ -1,0 +1,44 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+// Response bodies of the key routes as documented in OpenAPI (docs/api.md, Routes). Documentation only: the
+// handlers return plain objects (KeyView, KeyReadView) of these shapes.
+
+/** The key object. */
+export class KeySchema {
+  @ApiProperty({ type: 'integer', minimum: 1, example: 17 })
+  id!: number;
+
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Production' })
+  name!: string;
+
+  @ApiProperty({ description: 'the first 8 characters of the key', pattern: '^m[sk]-[0-9A-Za-z]{5}$', example: 'ms-Ab12x' })
+  prefix!: string;
+
+  @ApiProperty({ description: 'false once the key is deactivated, past its expiresAt, or deleted; judged when the answer is made' })
+  active!: boolean;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-26T03:59:01.404Z' })
+  createdAt!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'null when the key does not expire', example: null })
+  expiresAt!: string | null;
+}
+
+/** A key just issued (create, roll): the only answer that ever carries the full key. */
+export class CreatedKeySchema extends KeySchema {
+  @ApiProperty({ description: 'the full key, shown this once', pattern: '^m[sk]-[0-9A-Za-z]{49}$' })
+  key!: string;
+}
+
+export class KeyListSchema {
+  @ApiProperty({ type: [KeySchema], description: 'oldest first; deleted keys left out' })
+  keys!: KeySchema[];
+}
+
+export class DeletedKeySchema {
+  @ApiProperty({ type: 'integer', minimum: 1 })
+  id!: number;
+
+  @ApiProperty({ enum: [true] })
+  deleted!: true;
+}
