@@ -4,6 +4,7 @@ export * from './client';
 export * from './api-error';
 export * from './verdict.mapper';
 export * from './client-proxy.verifier';
+export * from './key-event.deserializer';
 export * from './key-auth.connection';
 export * from './key-auth.guard';
 export * from './key-auth.module';
