@@ -127,6 +127,18 @@ describe('docs/asyncapi.yaml matches what the system sends over NATS', () => {
       expect({ code, answer: answer.code, problem: contract.checkVerifyAnswer(answer) }).toEqual({ code, answer: code, problem: null });
     }
     expect(contract.checkVerifyRequest({ key: valid.key, scope: 'proxy', extra: true })).not.toBeNull();
+
+    // The second request form: @nestjs/microservices' envelope, answered in Nest's envelope.
+    const nestAsks: Array<[string, Record<string, unknown>]> = [
+      ['VALID', { pattern: `${ctx.subjectPrefix}.verify`, data: { key: valid.key, scope: 'proxy' }, id: 'nest-1' }],
+      ['DELETED', { pattern: `${ctx.subjectPrefix}.verify`, data: { key: deleted.key, scope: 'proxy' }, id: 'nest-2' }],
+      ['BAD_REQUEST', { pattern: `${ctx.subjectPrefix}.verify`, data: { key: valid.key }, id: 'nest-3' }],
+    ];
+    for (const [code, request] of nestAsks) {
+      if (code !== 'BAD_REQUEST') expect(contract.checkVerifyRequest(request)).toBeNull();
+      const answer = await client.request(request);
+      expect({ code, answer: answer.response?.code, id: answer.id, problem: contract.checkVerifyAnswer(answer) }).toEqual({ code, answer: code, id: request.id, problem: null });
+    }
   });
 
   it('fails a verify answer that differs from the document', async () => {
@@ -135,5 +147,9 @@ describe('docs/asyncapi.yaml matches what the system sends over NATS', () => {
     expect(contract.checkVerifyAnswer({ ...answer, status: '200' })).toMatch(/matches none/);
     expect(contract.checkVerifyAnswer({ ...answer, key: { ...answer.key, hash: 'x' } })).toMatch(/matches none/);
     expect(contract.checkVerifyAnswer({ valid: false, code: 'INACTIVE', status: 401 })).toMatch(/matches none/);
+    const nest = await client.request({ pattern: 'verify', data: { key: billingKey, scope: 'billing' }, id: 'n' });
+    expect(contract.checkVerifyAnswer(nest)).toBeNull();
+    expect(contract.checkVerifyAnswer({ ...nest, isDisposed: false })).toMatch(/matches none/);
+    expect(contract.checkVerifyAnswer({ ...nest, response: { ...nest.response, code: 'OK' } })).toMatch(/matches none/);
   });
 });
