@@ -1,6 +1,8 @@
-import { type CoreConfig, readCoreConfig, readEnv } from '@keys/platform';
+import { type CoreConfig, readCoreConfig, readEnv, type LoggingSettings, readLoggingSettings } from '@keys/platform';
 
 export interface CommandConfig extends CoreConfig {
+  /** LOG_LEVEL and LOG_FORMAT. */
+  logging: LoggingSettings;
   port: number;
   /** Honour X-Forwarded-For for the client IP (only behind a proxy you trust). */
   trustProxy: boolean;
@@ -32,6 +34,7 @@ export interface CommandConfig extends CoreConfig {
 
 export function readCommandConfig(env: NodeJS.ProcessEnv = process.env): CommandConfig {
   return {
+    logging: readLoggingSettings(env),
     ...readCoreConfig(env),
     port: readEnv.int(env, 'PORT', 3000, { min: 0, max: 65535 }),
     trustProxy: readEnv.bool(env, 'TRUST_PROXY', false),

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { configureHttpApp, listenAndAnnounce } from '@keys/platform';
+import { configureHttpApp, createLoggedHttpApp, listenAndAnnounce } from '@keys/platform';
 import { type CommandConfig, readCommandConfig } from './command.config';
 import { CommandModule } from './command.module';
 import { DomainErrorFilter } from './http/domain-error.mapper';
@@ -10,10 +9,7 @@ import { BodyValidationPipe } from './http/validation.pipe';
 
 /** Builds the command app (used by main and by the end-to-end tests). */
 export async function createCommandApp(config: CommandConfig, options: { quiet?: boolean } = {}): Promise<INestApplication> {
-  const app = await NestFactory.create(CommandModule.forRoot(config), {
-    bodyParser: false,
-    logger: options.quiet ? ['error'] : ['error', 'warn', 'log'],
-  });
+  const app = await createLoggedHttpApp(CommandModule.forRoot(config), 'command', config.logging, options);
   configureHttpApp(app, { trustProxy: config.trustProxy });
   // After configureHttpApp's catch-all filter, so domain refusals reach this one first.
   app.useGlobalFilters(new DomainErrorFilter());

@@ -1,6 +1,8 @@
-import { type CoreConfig, readCoreConfig, readEnv } from '@keys/platform';
+import { type CoreConfig, readCoreConfig, readEnv, type LoggingSettings, readLoggingSettings } from '@keys/platform';
 
 export interface GatewayConfig extends Pick<CoreConfig, 'natsUrl' | 'natsUser' | 'natsPassword' | 'natsCreds' | 'subjectPrefix'> {
+  /** LOG_LEVEL and LOG_FORMAT. */
+  logging: LoggingSettings;
   port: number;
   /** Per verify request; a slower verifier means 503 rather than a hanging inference request. */
   verifyTimeoutMs: number;
@@ -9,6 +11,7 @@ export interface GatewayConfig extends Pick<CoreConfig, 'natsUrl' | 'natsUser' |
 export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const core = readCoreConfig(env);
   return {
+    logging: readLoggingSettings(env),
     natsUrl: core.natsUrl,
     natsUser: core.natsUser,
     natsPassword: core.natsPassword,

@@ -1,16 +1,12 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { configureHttpApp, listenAndAnnounce } from '@keys/platform';
+import { configureHttpApp, createLoggedHttpApp, listenAndAnnounce } from '@keys/platform';
 import { type GatewayConfig, readGatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 
 /** Builds the gateway app (used by main and by the end-to-end tests). */
 export async function createGatewayApp(config: GatewayConfig, options: { quiet?: boolean } = {}): Promise<INestApplication> {
-  const app = await NestFactory.create(GatewayModule.forRoot(config), {
-    bodyParser: false,
-    logger: options.quiet ? ['error'] : ['error', 'warn', 'log'],
-  });
+  const app = await createLoggedHttpApp(GatewayModule.forRoot(config), 'gateway', config.logging, options);
   configureHttpApp(app);
   return app;
 }

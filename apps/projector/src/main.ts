@@ -1,16 +1,12 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { configureHttpApp, listenAndAnnounce } from '@keys/platform';
+import { configureHttpApp, createLoggedHttpApp, listenAndAnnounce } from '@keys/platform';
 import { type ProjectorConfig, readProjectorConfig } from './projector.config';
 import { ProjectorModule } from './projector.module';
 
 /** Builds the projector app (used by main and by the tests): the consumer plus /health, /health/ready, /metrics. */
 export async function createProjectorApp(config: ProjectorConfig, options: { quiet?: boolean } = {}): Promise<INestApplication> {
-  const app = await NestFactory.create(ProjectorModule.forRoot(config), {
-    bodyParser: false,
-    logger: options.quiet ? ['error'] : ['error', 'warn', 'log'],
-  });
+  const app = await createLoggedHttpApp(ProjectorModule.forRoot(config), 'projector', config.logging, options);
   configureHttpApp(app);
   return app;
 }

@@ -1,6 +1,8 @@
-import { ConfigError, type CoreConfig, readCoreConfig, readEnv } from '@keys/platform';
+import { ConfigError, type CoreConfig, readCoreConfig, readEnv, type LoggingSettings, readLoggingSettings } from '@keys/platform';
 
 export interface ProjectorConfig extends CoreConfig {
+  /** LOG_LEVEL and LOG_FORMAT. */
+  logging: LoggingSettings;
   port: number;
   /** Durable JetStream consumer that wakes the projector (the read models' position lives in `checkpoints`). */
   consumerName: string;
@@ -20,6 +22,7 @@ export function readProjectorConfig(env: NodeJS.ProcessEnv = process.env): Proje
     throw new ConfigError(`PROJECTOR_CONSUMER must be 1-64 letters, digits, "-" or "_", got "${consumerName}"`);
   }
   return {
+    logging: readLoggingSettings(env),
     ...readCoreConfig(env),
     port: readEnv.int(env, 'PORT', 3001, { min: 0, max: 65535 }),
     consumerName,

@@ -1,16 +1,12 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { configureHttpApp, listenAndAnnounce } from '@keys/platform';
+import { configureHttpApp, createLoggedHttpApp, listenAndAnnounce } from '@keys/platform';
 import { type VerifierConfig, readVerifierConfig } from './verifier.config';
 import { VerifierModule } from './verifier.module';
 
 /** Builds the verifier app: NATS verify responder plus /health, /health/ready and /metrics over HTTP. */
 export async function createVerifierApp(config: VerifierConfig, options: { quiet?: boolean } = {}): Promise<INestApplication> {
-  const app = await NestFactory.create(VerifierModule.forRoot(config), {
-    bodyParser: false,
-    logger: options.quiet ? ['error'] : ['error', 'warn', 'log'],
-  });
+  const app = await createLoggedHttpApp(VerifierModule.forRoot(config), 'verifier', config.logging, options);
   configureHttpApp(app);
   return app;
 }

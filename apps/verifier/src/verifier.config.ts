@@ -1,6 +1,8 @@
-import { ConfigError, type CoreConfig, readCoreConfig, readEnv } from '@keys/platform';
+import { ConfigError, type CoreConfig, readCoreConfig, readEnv, type LoggingSettings, readLoggingSettings } from '@keys/platform';
 
 export interface VerifierConfig extends CoreConfig {
+  /** LOG_LEVEL and LOG_FORMAT. */
+  logging: LoggingSettings;
   port: number;
   /** Not ready while more than this many committed events are not yet in the index. */
   readyMaxLagEvents: number;
@@ -20,6 +22,7 @@ export interface VerifierConfig extends CoreConfig {
 
 export function readVerifierConfig(env: NodeJS.ProcessEnv = process.env): VerifierConfig {
   return checked({
+    logging: readLoggingSettings(env),
     ...readCoreConfig(env),
     port: readEnv.int(env, 'PORT', 3002, { min: 0, max: 65535 }),
     readyMaxLagEvents: readEnv.int(env, 'VERIFIER_READY_MAX_LAG', 10, { min: 0, max: 1_000_000 }),

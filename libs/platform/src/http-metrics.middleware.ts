@@ -32,9 +32,10 @@ export function httpMetrics(req: Request, res: Response, next: NextFunction): vo
 }
 
 /** The template of the route that handled the request (set by Express once a route matched), else `unmatched`. */
-export function routeTemplateOf(req: Pick<Request, 'route' | 'baseUrl'>): string {
+export function routeTemplateOf(req: { route?: unknown; baseUrl?: string }): string {
   const path = (req.route as { path?: unknown } | undefined)?.path;
-  if (typeof path !== 'string') return UNMATCHED_ROUTE;
+  // Nest answers 404 from a catch-all route (`{/*splat}`): that is no route of ours either.
+  if (typeof path !== 'string' || path.includes('*')) return UNMATCHED_ROUTE;
   const template = `${req.baseUrl ?? ''}${path}`;
   return template === '' ? '/' : template;
 }

@@ -9,3 +9,4 @@ export * from './metrics';
 export * from './unavailable';
 export * from './throttled-warning';
 export * from './bounded';
+export * from './logging';
