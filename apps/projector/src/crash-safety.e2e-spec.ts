@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { Kysely } from 'kysely';
 import { headPosition, readCheckpoint } from '@keys/event-store';
 import { PROJECTOR_CHECKPOINT, type ReadModelDatabase, cleanReplayChecksum, readModelChecksum } from '@keys/read-models';
 import { createTestContext, type TestContext, waitFor } from '@keys/testing';
+import { startAppProcess } from '../../../test/fixtures/app-process.fixture';
 import { openKeyService, operator, startCommandApp, type RunningCommandApp } from '../../../test/fixtures/command-app.fixture';
 
-const ROOT = join(__dirname, '..', '..', '..');
 const EVENTS = 2000;
 
 // The projector as a real process, SIGKILLed at random moments (start-up, mid-batch, between commit and
@@ -18,25 +17,13 @@ describe('projector crash safety (SIGKILL while events flow)', () => {
   let store: Awaited<ReturnType<typeof openKeyService>>;
   let db: Kysely<ReadModelDatabase>;
   let child: ChildProcess | null = null;
-  let childLog = '';
+  let logOf: () => string = () => '';
 
   const startProjector = () => {
-    const proc = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/projector/src/main.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: ctx.databaseUrl,
-        NATS_URL: ctx.natsUrl,
-        KEYS_STREAM: ctx.streamName,
-        KEYS_SUBJECT_PREFIX: ctx.subjectPrefix,
-        PORT: '0',
-        PROJECTOR_BATCH_SIZE: '40',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    proc.stderr?.on('data', (chunk) => (childLog = (childLog + String(chunk)).slice(-4000)));
-    child = proc;
-    return proc;
+    const proc = startAppProcess('projector', ctx, { PROJECTOR_BATCH_SIZE: '40' });
+    child = proc.child;
+    logOf = proc.output;
+    return proc.child;
   };
   const kill = async (proc: ChildProcess, signal: NodeJS.Signals) => {
     if (proc.exitCode !== null || proc.signalCode !== null) return;
@@ -104,7 +91,7 @@ describe('projector crash safety (SIGKILL while events flow)', () => {
     const head = await headPosition(store.db as never);
     expect(head).toBeGreaterThanOrEqual(EVENTS);
     await waitFor(async () => (await checkpoint()) === head, { timeoutMs: 30_000, intervalMs: 100 }).catch((err) => {
-      throw new Error(`${(err as Error).message}\nprojector stderr:\n${childLog}`);
+      throw new Error(`${(err as Error).message}\nprojector stderr:\n${logOf()}`);
     });
     await kill(final, 'SIGTERM');
 
