@@ -14,5 +14,6 @@ export function verifiableOf(state: KeyState): VerifiableKey | undefined {
     expiresAtMs: state.expiresAt === null ? null : Date.parse(state.expiresAt),
     expired: state.expired,
     deleted: state.deleted,
+    revoked: state.revocation !== null,
   };
 }

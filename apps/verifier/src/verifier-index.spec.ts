@@ -58,6 +58,9 @@ describe('VerifierIndex', () => {
     ['expiry moved into the future', [{ type: 'KeyExpirySet', data: { keyId: 1, expiresAt: '2030-06-01T12:00:00.001Z' } }], 'VALID'],
     ['expiry cleared', [{ type: 'KeyExpirySet', data: { keyId: 1, expiresAt: '2030-01-01T00:00:00.000Z' } }, { type: 'KeyExpirySet', data: { keyId: 1, expiresAt: null } }], 'VALID'],
     ['renamed', [{ type: 'KeyRenamed', data: { keyId: 1, name: 'New name' } }], 'VALID'],
+    ['revoked', [{ type: 'KeyRevoked', data: { keyId: 1, reason: 'leaked', foundAt: 'https://github.com/o/r/blob/x/f', note: null, revokedAt: '2030-01-01T00:00:00.000Z' } }], 'REVOKED'],
+    ['deactivated then revoked', [{ type: 'KeyDeactivated', data: { keyId: 1 } }, { type: 'KeyRevoked', data: { keyId: 1, reason: 'operator', foundAt: null, note: 'ticket 7', revokedAt: '2030-01-01T00:00:00.000Z' } }], 'REVOKED'],
+    ['revoked then deleted', [{ type: 'KeyRevoked', data: { keyId: 1, reason: 'leaked', foundAt: null, note: null, revokedAt: '2030-01-01T00:00:00.000Z' } }, { type: 'KeyDeleted', data: { keyId: 1 } }], 'DELETED'],
   ])('%s → %s, exactly as the domain fold judges it', (_name, later, code) => {
     const index = new VerifierIndex();
     // The same events as the catch-up reads them (rows extracted by Postgres) must fold the same way.

@@ -35,6 +35,7 @@ const EXPIRED = 4;
 const DELETED = 8;
 /** The key has an expiresAt (kept in `expiries`). */
 const EXPIRES = 16;
+const REVOKED = 32;
 const INITIAL_CAPACITY = 1024;
 /** Room reserved per key for its name when sizing for a catch-up (names grow the buffer further if longer). */
 const TYPICAL_NAME_BYTES = 16;
@@ -136,6 +137,7 @@ export class VerifierIndex {
       expiresAtMs: expiry ? expiry.ms : null,
       expired: (flags & EXPIRED) !== 0,
       deleted: (flags & DELETED) !== 0,
+      revoked: (flags & REVOKED) !== 0,
     };
   }
 
@@ -192,6 +194,7 @@ export class VerifierIndex {
       case 'KeyReactivated':
       case 'KeyExpired':
       case 'KeyDeleted':
+      case 'KeyRevoked':
         return this.fold(event.type, event.data.keyId, null, null, null, null, null);
       default:
         assertNever(event);
@@ -234,6 +237,9 @@ export class VerifierIndex {
         return;
       case 'KeyDeleted':
         this.flags[slot] = (this.flags[slot] | DELETED) & ~ACTIVE;
+        return;
+      case 'KeyRevoked':
+        this.flags[slot] = (this.flags[slot] | REVOKED) & ~ACTIVE;
         return;
       default:
         assertNever(type);

@@ -47,8 +47,16 @@ export interface KeyDeleted {
   type: 'KeyDeleted';
   data: { keyId: number };
 }
+export interface KeyRevoked {
+  type: 'KeyRevoked';
+  /**
+   * Terminal: the key never authenticates again. `reason` is `leaked` (reported by secret scanning, `foundAt` the
+   * reported URL) or `operator` (`note` is the operator's text); use it to tell the key's owner.
+   */
+  data: { keyId: number; reason: 'leaked' | 'operator'; foundAt: string | null; note: string | null; revokedAt: string };
+}
 
-export type KeyEvent = KeyCreated | KeyRenamed | KeyDeactivated | KeyReactivated | KeyExpirySet | KeyExpired | KeyDeleted;
+export type KeyEvent = KeyCreated | KeyRenamed | KeyDeactivated | KeyReactivated | KeyExpirySet | KeyExpired | KeyDeleted | KeyRevoked;
 export type DomainEvent = AccountCreated | KeyEvent;
 export type DomainEventType = DomainEvent['type'];
 
@@ -61,6 +69,7 @@ export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = [
   'KeyExpirySet',
   'KeyExpired',
   'KeyDeleted',
+  'KeyRevoked',
 ];
 
 /** Who caused an event. Never carries key material. */

@@ -7,7 +7,9 @@ export function verdictToApiError(verdict: Refusal, scope: KeyType): KeyAuthErro
     case 'MALFORMED':
     case 'NOT_FOUND':
     case 'DELETED':
+    case 'REVOKED':
     case 'BAD_REQUEST':
+      // A revoked key reads like a deleted one: whoever holds a leaked key learns only that it does not work.
       return KeyAuthError.invalidApiKey();
     case 'EXPIRED':
       return KeyAuthError.expiredApiKey();

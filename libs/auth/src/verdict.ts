@@ -3,7 +3,7 @@
 
 export type KeyType = 'proxy' | 'billing';
 
-export type VerifyCode = 'VALID' | 'MALFORMED' | 'NOT_FOUND' | 'DELETED' | 'EXPIRED' | 'INACTIVE' | 'WRONG_TYPE' | 'BAD_REQUEST';
+export type VerifyCode = 'VALID' | 'MALFORMED' | 'NOT_FOUND' | 'DELETED' | 'REVOKED' | 'EXPIRED' | 'INACTIVE' | 'WRONG_TYPE' | 'BAD_REQUEST';
 
 /** The HTTP status each verify code stands for. */
 export const VERIFY_STATUS: Readonly<Record<VerifyCode, number>> = {
@@ -11,6 +11,7 @@ export const VERIFY_STATUS: Readonly<Record<VerifyCode, number>> = {
   MALFORMED: 401,
   NOT_FOUND: 401,
   DELETED: 401,
+  REVOKED: 401,
   EXPIRED: 401,
   INACTIVE: 403,
   WRONG_TYPE: 403,

@@ -47,7 +47,7 @@ describe('accountKeysAsOf', () => {
     const state = accountKeysAsOf(1, history, '2030-01-01T00:00:01.000Z');
     expect(state.accountExisted).toBe(true);
     expect(state.keys).toEqual([
-      { id: 1, type: 'proxy', name: 'Prod', prefix: 'ms-k1xxx', status: 'active', active: true, createdAt: '2030-01-01T00:00:01.000Z', expiresAt: null },
+      { id: 1, type: 'proxy', name: 'Prod', prefix: 'ms-k1xxx', status: 'active', active: true, createdAt: '2030-01-01T00:00:01.000Z', expiresAt: null, revokedReason: null, revokedAt: null },
     ]);
   });
 
@@ -74,6 +74,16 @@ describe('accountKeysAsOf', () => {
       [2, 'expired'],
       [3, 'deleted'],
     ]);
+  });
+
+  it('shows a key revoked by then as revoked, with reason and instant, and as it was before', () => {
+    const revokedAt = '2030-01-01T00:00:10.000Z';
+    const withRevocation = [
+      ...history,
+      at(revokedAt, 'key-1', { type: 'KeyRevoked', data: { keyId: 1, reason: 'leaked', foundAt: 'https://github.com/o/r', note: null, revokedAt } }),
+    ];
+    expect(accountKeysAsOf(1, withRevocation, '2030-01-01T00:00:09.999Z').keys[0]).toMatchObject({ status: 'inactive', revokedReason: null, revokedAt: null });
+    expect(accountKeysAsOf(1, withRevocation, revokedAt).keys[0]).toMatchObject({ status: 'revoked', active: false, revokedReason: 'leaked', revokedAt });
   });
 
   it('compares instants, not strings', () => {

@@ -1,7 +1,7 @@
 // An account's keys as they were at one instant, derived only from its events (keysctl audit state).
 // Pure: the caller reads the events; this folds them with the key decider's evolve.
 
-import { type EventEnvelope, type KeyType, assertNever } from './events';
+import { type EventEnvelope, type KeyType, type RevocationReason, assertNever } from './events';
 import { type ExistingKeyState, type KeyState, type KeyStatus, evolveKey, initialKeyState, keyStatus } from './key.decider';
 import { isAtOrBefore } from './time.rules';
 
@@ -16,6 +16,9 @@ export interface KeyAsOf {
   active: boolean;
   createdAt: string | null;
   expiresAt: string | null;
+  /** Why and when it was revoked, when it had been by then. */
+  revokedReason: RevocationReason | null;
+  revokedAt: string | null;
 }
 
 export interface AccountKeysAsOf {
@@ -49,7 +52,8 @@ export function accountKeysAsOf(accountId: number, events: ReadonlyArray<EventEn
       case 'KeyReactivated':
       case 'KeyExpirySet':
       case 'KeyExpired':
-      case 'KeyDeleted': {
+      case 'KeyDeleted':
+      case 'KeyRevoked': {
         // Only streams whose KeyCreated was seen (and belonged to this account) are followed.
         const state = keys.get(envelope.streamId);
         if (state) keys.set(envelope.streamId, evolveKey(state, envelope));
@@ -76,5 +80,7 @@ function keyAsOf(state: ExistingKeyState, asOf: string): KeyAsOf {
     active: state.active,
     createdAt: state.createdAt,
     expiresAt: state.expiresAt,
+    revokedReason: state.revocation?.reason ?? null,
+    revokedAt: state.revocation?.revokedAt ?? null,
   };
 }

@@ -1,4 +1,4 @@
-import type { KeyType } from './events';
+import type { KeyType, RevocationReason } from './events';
 
 // Time (`now`, ISO-8601) and ids arrive on commands: the decider has no clock and no randomness.
 
@@ -62,6 +62,16 @@ export interface DeleteKey {
   now: string;
 }
 
+/** Revoking is always possible on a key that is not deleted: a leak must never be refused. */
+export interface RevokeKey {
+  type: 'RevokeKey';
+  keyId: number;
+  reason: RevocationReason;
+  foundAt: string | null;
+  note: string | null;
+  now: string;
+}
+
 export type KeyCommand =
   | CreateKey
   | RenameKey
@@ -70,6 +80,7 @@ export type KeyCommand =
   | SetKeyExpiry
   | ExpireKey
   | RetireKey
-  | DeleteKey;
+  | DeleteKey
+  | RevokeKey;
 
 export type AccountCommand = CreateAccount;

@@ -4,7 +4,7 @@ import { DOMAIN_ERROR_CODES, DomainError, isDomainError } from './domain.errors'
 describe('domain errors', () => {
   it('lists every code once', () => {
     expect(new Set(DOMAIN_ERROR_CODES).size).toBe(DOMAIN_ERROR_CODES.length);
-    expect(DOMAIN_ERROR_CODES).toHaveLength(9);
+    expect(DOMAIN_ERROR_CODES).toHaveLength(10);
   });
 
   it('isDomainError tells domain refusals from other errors', () => {

@@ -6,6 +6,7 @@ export type DomainErrorCode =
   | 'key_exists'
   | 'key_deleted'
   | 'key_expired'
+  | 'key_revoked'
   | 'expiry_not_in_future'
   | 'expiry_not_reached'
   | 'invalid_name'
@@ -17,6 +18,7 @@ export const DOMAIN_ERROR_CODES: readonly DomainErrorCode[] = [
   'key_exists',
   'key_deleted',
   'key_expired',
+  'key_revoked',
   'expiry_not_in_future',
   'expiry_not_reached',
   'invalid_name',

@@ -44,6 +44,16 @@ export interface KeyDeleted {
   type: 'KeyDeleted';
   data: { keyId: number };
 }
+/** Why a key was revoked: found leaked (secret scanning), or an operator's decision (keysctl). */
+export type RevocationReason = 'leaked' | 'operator';
+/**
+ * Terminal for use (the key never authenticates again) but the key stays visible to its owner. `foundAt` is
+ * where a leak was reported (the scanner's URL), `note` an operator's text; revokedAt is the decision's `now`.
+ */
+export interface KeyRevoked {
+  type: 'KeyRevoked';
+  data: { keyId: number; reason: RevocationReason; foundAt: string | null; note: string | null; revokedAt: string };
+}
 
 export type KeyEvent =
   | KeyCreated
@@ -52,7 +62,8 @@ export type KeyEvent =
   | KeyReactivated
   | KeyExpirySet
   | KeyExpired
-  | KeyDeleted;
+  | KeyDeleted
+  | KeyRevoked;
 
 export type DomainEvent = AccountCreated | KeyEvent;
 export type DomainEventType = DomainEvent['type'];
@@ -66,6 +77,7 @@ export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = [
   'KeyExpirySet',
   'KeyExpired',
   'KeyDeleted',
+  'KeyRevoked',
 ];
 
 /** Who caused an event. Never carries key material. */
@@ -111,6 +123,7 @@ export function accountIdOf(event: DomainEvent): number | null {
     case 'KeyExpirySet':
     case 'KeyExpired':
     case 'KeyDeleted':
+    case 'KeyRevoked':
       return null;
     default:
       return assertNever(event);

@@ -14,6 +14,7 @@ export {
   type KeyState,
   type ExistingKeyState,
   type KeyStatus,
+  type Revocation,
 } from './key.decider';
 export {
   accountDecider,

@@ -45,6 +45,11 @@ const reactivated: KeyEvent = { type: 'KeyReactivated', data: { keyId: 17 } };
 const expirySet = (expiresAt: string | null): KeyEvent => ({ type: 'KeyExpirySet', data: { keyId: 17, expiresAt } });
 const expired = (expiredAt: string): KeyEvent => ({ type: 'KeyExpired', data: { keyId: 17, expiredAt } });
 const deleted: KeyEvent = { type: 'KeyDeleted', data: { keyId: 17 } };
+const URL = 'https://github.com/octo/repo/blob/abc/config.env';
+const revoked = (reason: 'leaked' | 'operator' = 'leaked', revokedAt = NOW): KeyEvent => ({
+  type: 'KeyRevoked',
+  data: { keyId: 17, reason, foundAt: reason === 'leaked' ? URL : null, note: reason === 'operator' ? 'ticket 42' : null, revokedAt },
+});
 
 const rename = (name: string, now = NOW): KeyCommand => ({ type: 'RenameKey', keyId: 17, name, now });
 const deactivate = (now = NOW): KeyCommand => ({ type: 'DeactivateKey', keyId: 17, now });
@@ -52,6 +57,14 @@ const reactivate = (now = NOW): KeyCommand => ({ type: 'ReactivateKey', keyId: 1
 const setExpiry = (expiresAt: string | null, now = NOW): KeyCommand => ({ type: 'SetKeyExpiry', keyId: 17, expiresAt, now });
 const expire = (now = NOW): KeyCommand => ({ type: 'ExpireKey', keyId: 17, now });
 const del = (now = NOW): KeyCommand => ({ type: 'DeleteKey', keyId: 17, now });
+const revoke = (reason: 'leaked' | 'operator' = 'leaked', now = NOW): KeyCommand => ({
+  type: 'RevokeKey',
+  keyId: 17,
+  reason,
+  foundAt: reason === 'leaked' ? URL : null,
+  note: reason === 'operator' ? 'ticket 42' : null,
+  now,
+});
 
 /** A key that expired at PAST and has been swept. */
 const sweptKey = [created(PAST), expired(PAST)];
@@ -191,6 +204,49 @@ describe('DeleteKey', () => {
   it('deletes an expired key', () => given(sweptKey).when(del()).then([deleted]));
 });
 
+describe('RevokeKey', () => {
+  it('revokes an active key for a leak, with where it was found', () => given([created()]).when(revoke()).then([revoked()]));
+  it('revokes for an operator, with the note', () => given([created()]).when(revoke('operator')).then([revoked('operator')]));
+  it('revokes an inactive key (it could be reactivated otherwise)', () =>
+    given([created(), deactivated]).when(revoke()).then([revoked()]));
+  it('revokes an expired key', () => given(sweptKey).when(revoke()).then([revoked()]));
+  it('revokes a billing key: the last-billing-key rule never stops a revocation', () => {
+    const billing: KeyEvent = { type: 'KeyCreated', data: { ...(created().data as KeyCreated['data']), keyType: 'billing', prefix: 'mk-Zz9yy' } };
+    given([billing]).when(revoke()).then([revoked()]);
+  });
+  it('decides nothing for a key already revoked, whatever the reason now', () => {
+    given([created(), revoked()]).when(revoke()).thenNothing();
+    given([created(), revoked('operator')]).when(revoke('leaked')).thenNothing();
+  });
+  it('refuses a deleted key', () => given([created(), deleted]).when(revoke()).thenThrows('key_deleted'));
+  it('refuses a key that does not exist', () => given([]).when(revoke()).thenThrows('key_not_found'));
+});
+
+describe('commands on a revoked key', () => {
+  const gone = [created(LATER), revoked()];
+  it('refuses reactivation', () => given(gone).when(reactivate()).thenThrows('key_revoked'));
+  it('refuses reactivation of a key deactivated before it was revoked', () =>
+    given([created(), deactivated, revoked()]).when(reactivate()).thenThrows('key_revoked'));
+  it('refuses a new expiry', () => given(gone).when(setExpiry(FUTURE)).thenThrows('key_revoked'));
+  it('refuses removing the expiry', () => given(gone).when(setExpiry(null)).thenThrows('key_revoked'));
+  it('accepts the expiry it already has as a no-op', () => given(gone).when(setExpiry(LATER)).thenNothing());
+  it('refuses a roll', () =>
+    given(gone).when({ type: 'RetireKey', keyId: 17, expiresAt: LATER, now: NOW }).thenThrows('key_revoked'));
+  it('allows a rename (the label helps find the key in lists and logs)', () =>
+    given(gone).when(rename('Leaked one')).then([renamed('Leaked one')]));
+  it('decides nothing for a deactivation: it is inactive already', () => given(gone).when(deactivate()).thenNothing());
+  it('allows deletion', () => given(gone).when(del()).then([deleted]));
+  it('says revoked before expired for a revoked key past its expiry', () =>
+    given([created(FUTURE), revoked()]).when(reactivate(LATER)).thenThrows('key_revoked'));
+  it('keeps the first revocation when folding', () => {
+    const state = foldKey([created(), revoked('leaked', NOW), revoked('operator', LATER)]) as ExistingKeyState;
+    expect(state.revocation).toEqual({ reason: 'leaked', foundAt: URL, note: null, revokedAt: NOW });
+    expect(state.active).toBe(false);
+    expect(keyStatus(state)).toBe('revoked');
+    expect(keyStatus(foldKey([created(), revoked(), deleted]) as ExistingKeyState)).toBe('deleted');
+  });
+});
+
 describe('DomainError', () => {
   it('carries a code and a sentence without the key hash', () => {
     try {
@@ -231,6 +287,7 @@ describe('evolveKey', () => {
       expired: false,
       expiredAt: null,
       deleted: false,
+      revocation: null,
       createdAt: null,
       updatedAt: null,
     });

@@ -10,11 +10,12 @@ import type {
   ReactivateKey,
   RenameKey,
   RetireKey,
+  RevokeKey,
   SetKeyExpiry,
 } from './commands';
 import type { Decider, Recorded } from './decider';
 import { DomainError } from './domain.errors';
-import { assertNever, type KeyEvent, type KeyType } from './events';
+import { assertNever, type KeyEvent, type KeyRevoked, type KeyType } from './events';
 import { validName } from './name.rules';
 import { isAfter, isAtOrBefore, sameInstant } from './time.rules';
 
@@ -32,15 +33,19 @@ export interface ExistingKeyState {
   expired: boolean;
   expiredAt: string | null;
   deleted: boolean;
+  /** Set once by KeyRevoked (the first revocation stands); the key never authenticates again. */
+  revocation: Revocation | null;
   /** occurredAt of KeyCreated, when the event evolved carried it. */
   createdAt: string | null;
   /** occurredAt of the latest event, when supplied. */
   updatedAt: string | null;
 }
 
+export type Revocation = Omit<KeyRevoked['data'], 'keyId'>;
+
 export type KeyState = { exists: false } | ExistingKeyState;
 
-export type KeyStatus = 'active' | 'inactive' | 'expired' | 'deleted';
+export type KeyStatus = 'active' | 'inactive' | 'expired' | 'revoked' | 'deleted';
 
 export function initialKeyState(): KeyState {
   return { exists: false };
@@ -71,6 +76,7 @@ export function evolveKey(state: KeyState, event: Recorded<KeyEvent>): KeyState 
       expired: false,
       expiredAt: null,
       deleted: false,
+      revocation: null,
       createdAt: occurredAt ?? null,
       updatedAt: occurredAt ?? null,
     };
@@ -91,6 +97,10 @@ export function evolveKey(state: KeyState, event: Recorded<KeyEvent>): KeyState 
       return { ...state, expired: true, expiredAt: event.data.expiredAt, active: false, updatedAt };
     case 'KeyDeleted':
       return { ...state, deleted: true, active: false, updatedAt };
+    case 'KeyRevoked': {
+      const { keyId: _keyId, ...revocation } = event.data;
+      return { ...state, active: false, revocation: state.revocation ?? revocation, updatedAt };
+    }
     default:
       return assertNever(event);
   }
@@ -114,6 +124,7 @@ export function isExpiredAt(state: KeyState, nowIso: string): boolean {
  */
 export function keyStatus(state: ExistingKeyState, nowIso?: string): KeyStatus {
   if (state.deleted) return 'deleted';
+  if (state.revocation) return 'revoked';
   if (nowIso === undefined ? state.expired : isExpiredAt(state, nowIso)) return 'expired';
   return state.active ? 'active' : 'inactive';
 }
@@ -144,6 +155,8 @@ export function decideKey(command: KeyCommand, state: KeyState): KeyEvent[] {
       return decideRetire(command, key);
     case 'DeleteKey':
       return decideDelete(command, key);
+    case 'RevokeKey':
+      return decideRevoke(command, key);
     default:
       return assertNever(command);
   }
@@ -194,6 +207,7 @@ function decideDeactivate(_command: DeactivateKey, key: ExistingKeyState): KeyEv
 // The expiry check comes first: an active key past its expiresAt is refused rather than reported as
 // "already active", because the caller wants a usable key and cannot have one.
 function decideReactivate(command: ReactivateKey, key: ExistingKeyState): KeyEvent[] {
+  if (key.revocation) throw revokedError(key);
   if (isExpiredAt(key, command.now)) throw expiredError(key);
   if (key.active) return [];
   return [{ type: 'KeyReactivated', data: { keyId: key.keyId } }];
@@ -204,6 +218,7 @@ function decideReactivate(command: ReactivateKey, key: ExistingKeyState): KeyEve
 // expired, swept or not, would bring it back to life, so that is refused.
 function decideSetExpiry(command: SetKeyExpiry, key: ExistingKeyState): KeyEvent[] {
   if (sameInstant(command.expiresAt, key.expiresAt)) return [];
+  if (key.revocation) throw revokedError(key);
   if (isExpiredAt(key, command.now)) throw expiredError(key);
   if (command.expiresAt !== null) assertInFuture(command.expiresAt, command.now);
   return [{ type: 'KeyExpirySet', data: { keyId: key.keyId, expiresAt: command.expiresAt } }];
@@ -221,7 +236,9 @@ function decideExpire(command: ExpireKey, key: ExistingKeyState): KeyEvent[] {
 
 // Rotation keeps the earlier of the requested instant and the key's own expiry; an instant at or before
 // `now` expires the key in the same decision. An expired key cannot be rotated out again.
+// A revoked key is dead already; a replacement is a new key, not a rotation.
 function decideRetire(command: RetireKey, key: ExistingKeyState): KeyEvent[] {
+  if (key.revocation) throw revokedError(key);
   if (isExpiredAt(key, command.now)) throw expiredError(key);
   if (Number.isNaN(Date.parse(command.expiresAt))) {
     throw new DomainError('expiry_not_in_future', 'The expiry time must be a valid instant.');
@@ -240,10 +257,27 @@ function decideDelete(_command: DeleteKey, key: ExistingKeyState): KeyEvent[] {
   return [{ type: 'KeyDeleted', data: { keyId: key.keyId } }];
 }
 
+// Never refused on a live, inactive or expired key: a leak must always be stoppable, even of the account's
+// last billing key. A second revocation decides nothing, so a retried report stays idempotent; the first
+// revocation's reason and place stand.
+function decideRevoke(command: RevokeKey, key: ExistingKeyState): KeyEvent[] {
+  if (key.revocation) return [];
+  return [
+    {
+      type: 'KeyRevoked',
+      data: { keyId: key.keyId, reason: command.reason, foundAt: command.foundAt, note: command.note, revokedAt: command.now },
+    },
+  ];
+}
+
 function assertInFuture(expiresAt: string, now: string): void {
   if (!isAfter(expiresAt, now)) {
     throw new DomainError('expiry_not_in_future', 'The expiry time must be a valid instant in the future.');
   }
+}
+
+function revokedError(key: ExistingKeyState): DomainError {
+  return new DomainError('key_revoked', `Key ${key.keyId} has been revoked and can no longer be changed that way.`);
 }
 
 function expiredError(key: ExistingKeyState): DomainError {

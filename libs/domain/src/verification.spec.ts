@@ -12,6 +12,7 @@ const key = (overrides: Partial<VerifiableKey> = {}): VerifiableKey => ({
   expiresAtMs: null,
   expired: false,
   deleted: false,
+  revoked: false,
   ...overrides,
 });
 
@@ -27,6 +28,10 @@ describe('judgeKey', () => {
   it.each([
     ['unknown', undefined, 'NOT_FOUND', 401],
     ['deleted', key({ deleted: true, active: false }), 'DELETED', 401],
+    ['revoked', key({ revoked: true, active: false }), 'REVOKED', 401],
+    ['revoked and also expired', key({ revoked: true, active: false, expired: true }), 'REVOKED', 401],
+    ['revoked, of the other type', key({ revoked: true, active: false, keyType: 'billing' }), 'REVOKED', 401],
+    ['revoked and then deleted', key({ revoked: true, deleted: true, active: false }), 'DELETED', 401],
     ['swept as expired', key({ expired: true, active: false }), 'EXPIRED', 401],
     ['past expiresAt before the sweep', key({ expiresAt: '2030-06-01T12:00:00.000Z', expiresAtMs: NOW }), 'EXPIRED', 401],
     ['deactivated', key({ active: false }), 'INACTIVE', 403],

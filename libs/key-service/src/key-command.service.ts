@@ -189,6 +189,8 @@ export class KeyCommandService {
    */
   private billingAccessCheck({ before, state }: StreamOutcome<KeyState>, now: string): AppendOptions['afterAppend'] {
     if (!before.exists || !state.exists) return undefined;
+    // Revoking is never refused, even of the last billing key: a leaked key must stop working whatever it costs.
+    if (state.revocation) return undefined;
     const removes = state.keyType === 'billing' && before.active && !before.deleted && !state.expired && (!state.active || state.deleted);
     if (!removes) return undefined;
     return async (trx) => {

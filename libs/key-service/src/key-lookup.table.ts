@@ -18,6 +18,8 @@ export interface KeyLookupTable {
   expires_at: ColumnType<Date | null, string | null, string | null>;
   expired: boolean;
   deleted: boolean;
+  /** A revoked key never authenticates again (judgeKey answers REVOKED). */
+  revoked: boolean;
   created_at: ColumnType<Date, string, string>;
   updated_at: ColumnType<Date, string, string>;
   version: number;
@@ -44,6 +46,7 @@ interface ChangedRow {
   expires_at?: string | null;
   expired?: boolean;
   deleted?: boolean;
+  revoked?: boolean;
   updated_at: string;
   version: number;
 }
@@ -85,6 +88,8 @@ function changedColumns(event: Exclude<KeyEvent, { type: 'KeyCreated' }>): Parti
       return { expired: true, active: false };
     case 'KeyDeleted':
       return { deleted: true, active: false };
+    case 'KeyRevoked':
+      return { revoked: true, active: false };
   }
 }
 
@@ -102,6 +107,7 @@ export function keyLookupRow(state: ExistingKeyState, version: number): CreatedR
     expires_at: state.expiresAt,
     expired: state.expired,
     deleted: state.deleted,
+    revoked: state.revocation !== null,
     created_at: state.createdAt ?? now,
     updated_at: state.updatedAt ?? now,
     version,
@@ -119,7 +125,7 @@ export async function writeKeyLookup(trx: Transaction<Database>, envelopes: read
   await sql`with created as (
       insert into key_lookup select * from jsonb_populate_recordset(null::key_lookup, ${JSON.stringify(created)}::jsonb)
       on conflict (key_id) do update set name = excluded.name, active = excluded.active, expires_at = excluded.expires_at,
-        expired = excluded.expired, deleted = excluded.deleted, updated_at = excluded.updated_at, version = excluded.version
+        expired = excluded.expired, deleted = excluded.deleted, revoked = excluded.revoked, updated_at = excluded.updated_at, version = excluded.version
     )
     update key_lookup k set
       name = coalesce(c.name, k.name),
@@ -127,10 +133,11 @@ export async function writeKeyLookup(trx: Transaction<Database>, envelopes: read
       expires_at = case when c.expires_at_set then c.expires_at else k.expires_at end,
       expired = coalesce(c.expired, k.expired),
       deleted = coalesce(c.deleted, k.deleted),
+      revoked = coalesce(c.revoked, k.revoked),
       updated_at = c.updated_at,
       version = c.version
     from jsonb_to_recordset(${JSON.stringify(changed)}::jsonb)
-      as c(key_id int8, name text, active bool, expires_at_set bool, expires_at timestamptz, expired bool, deleted bool, updated_at timestamptz, version int4)
+      as c(key_id int8, name text, active bool, expires_at_set bool, expires_at timestamptz, expired bool, deleted bool, revoked bool, updated_at timestamptz, version int4)
     where k.key_id = c.key_id`.execute(trx);
 }
 
@@ -141,7 +148,7 @@ export async function findKeyByHash(db: Kysely<Database>, hash: string): Promise
   return db.selectFrom('key_lookup').selectAll().where('hash', '=', hash).executeTakeFirst();
 }
 
-/** Active, undeleted, unexpired billing keys of the account as of `now`. */
+/** Active (so not revoked), undeleted, unexpired billing keys of the account as of `now`. */
 export async function countUsableBillingKeys(trx: Kysely<Database>, accountId: number, now: string): Promise<number> {
   const row = await trx
     .selectFrom('key_lookup')
@@ -163,6 +170,8 @@ export async function findKeysDueToExpire(db: Kysely<Database>, now: string, lim
     .select('key_id')
     .where('expired', '=', false)
     .where('deleted', '=', false)
+    // A revoked key is dead already; expiring it too would only add an event.
+    .where('revoked', '=', false)
     .where('expires_at', '<=', new Date(now))
     .orderBy('expires_at')
     .limit(limit)

@@ -45,6 +45,9 @@ export async function applyEvents(trx: Db, events: readonly EventEnvelope[], tab
             active: eb.ref('excluded.active'),
             state: eb.ref('excluded.state'),
             expires_at: eb.ref('excluded.expires_at'),
+            revoked_at: eb.ref('excluded.revoked_at'),
+            revoked_reason: eb.ref('excluded.revoked_reason'),
+            revoked_found_at: eb.ref('excluded.revoked_found_at'),
             updated_at: eb.ref('excluded.updated_at'),
             last_position: eb.ref('excluded.last_position'),
           }))
@@ -81,6 +84,9 @@ export function fromKeysTableRow(r: KeysTableRow): KeyRow {
     state: r.state,
     createdAt: r.created_at.toISOString(),
     expiresAt: r.expires_at ? r.expires_at.toISOString() : null,
+    revokedAt: r.revoked_at ? r.revoked_at.toISOString() : null,
+    revokedReason: r.revoked_reason,
+    revokedFoundAt: r.revoked_found_at,
     updatedAt: r.updated_at.toISOString(),
     lastPosition: r.last_position,
   };
@@ -97,6 +103,9 @@ function toKeysTableValues(row: KeyRow) {
     state: row.state,
     created_at: row.createdAt,
     expires_at: row.expiresAt,
+    revoked_at: row.revokedAt,
+    revoked_reason: row.revokedReason,
+    revoked_found_at: row.revokedFoundAt,
     updated_at: row.updatedAt,
     last_position: row.lastPosition,
   };

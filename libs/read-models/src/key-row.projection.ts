@@ -1,10 +1,10 @@
 // Pure projection of the `keys` read model: evolve one row over the key events, in position order.
 // No I/O and no clock; the caller loads and stores rows.
 
-import { type DomainEvent, type EventEnvelope, type KeyEvent, type KeyType, assertNever } from '@keys/domain';
+import { type DomainEvent, type EventEnvelope, type KeyEvent, type KeyType, type RevocationReason, assertNever } from '@keys/domain';
 
-/** Most terminal wins: deleted > expired > inactive/active (the same precedence as the domain's keyStatus). */
-export type KeyRowState = 'active' | 'inactive' | 'expired' | 'deleted';
+/** Most terminal wins: deleted > revoked > expired > inactive/active (the same precedence as the domain's keyStatus). */
+export type KeyRowState = 'active' | 'inactive' | 'expired' | 'revoked' | 'deleted';
 
 export interface KeyRow {
   id: number;
@@ -16,6 +16,10 @@ export interface KeyRow {
   /** occurredAt of KeyCreated. */
   createdAt: string;
   expiresAt: string | null;
+  /** The first KeyRevoked's data; null while the key was never revoked. */
+  revokedAt: string | null;
+  revokedReason: RevocationReason | null;
+  revokedFoundAt: string | null;
   /** occurredAt of the last event applied. */
   updatedAt: string;
   /** Position of the last event applied. */
@@ -48,6 +52,9 @@ export function evolveKeyRow(row: KeyRow | undefined, event: KeyEventEnvelope): 
       state: 'active',
       createdAt: event.occurredAt,
       expiresAt: d.expiresAt,
+      revokedAt: null,
+      revokedReason: null,
+      revokedFoundAt: null,
       updatedAt: event.occurredAt,
       lastPosition: event.position,
     };
@@ -65,9 +72,19 @@ export function evolveKeyRow(row: KeyRow | undefined, event: KeyEventEnvelope): 
     case 'KeyExpirySet':
       return { ...touched, expiresAt: event.data.expiresAt };
     case 'KeyExpired':
-      return { ...touched, state: row.state === 'deleted' ? 'deleted' : 'expired' };
+      return { ...touched, state: row.state === 'deleted' || row.state === 'revoked' ? row.state : 'expired' };
     case 'KeyDeleted':
       return { ...touched, state: 'deleted' };
+    case 'KeyRevoked':
+      // The first revocation stands (the decider never appends a second one).
+      if (row.revokedAt !== null) return touched;
+      return {
+        ...touched,
+        state: row.state === 'deleted' ? 'deleted' : 'revoked',
+        revokedAt: event.data.revokedAt,
+        revokedReason: event.data.reason,
+        revokedFoundAt: event.data.foundAt,
+      };
     default:
       return assertNever(event);
   }

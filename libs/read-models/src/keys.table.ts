@@ -14,6 +14,9 @@ export interface KeysTable {
   state: KeyRowState;
   created_at: ColumnType<Date, string, string>;
   expires_at: ColumnType<Date | null, string | null, string | null>;
+  revoked_at: ColumnType<Date | null, string | null, string | null>;
+  revoked_reason: 'leaked' | 'operator' | null;
+  revoked_found_at: string | null;
   updated_at: ColumnType<Date, string, string>;
   /** Position of the last event applied to this row: the projection ignores anything at or below it. */
   last_position: number;

@@ -33,6 +33,9 @@ describe('keys row projection', () => {
       state: 'active',
       createdAt: e.occurredAt,
       expiresAt: null,
+      revokedAt: null,
+      revokedReason: null,
+      revokedFoundAt: null,
       updatedAt: e.occurredAt,
       lastPosition: 5,
     });
@@ -46,6 +49,11 @@ describe('keys row projection', () => {
     ['KeyExpired', [{ type: 'KeyExpired', data: { keyId: 17, expiredAt: '2026-01-01T00:00:00.000Z' } }], { state: 'expired' }],
     ['KeyDeleted', [{ type: 'KeyDeleted', data: { keyId: 17 } }], { state: 'deleted' }],
     ['KeyDeactivated after KeyExpired', [{ type: 'KeyExpired', data: { keyId: 17, expiredAt: 'x' } }, { type: 'KeyDeactivated', data: { keyId: 17 } }], { state: 'expired' }],
+    ['KeyRevoked', [{ type: 'KeyRevoked', data: { keyId: 17, reason: 'leaked', foundAt: 'https://github.com/o/r', note: null, revokedAt: '2026-01-01T00:00:30.000Z' } }], { state: 'revoked', revokedAt: '2026-01-01T00:00:30.000Z', revokedReason: 'leaked', revokedFoundAt: 'https://github.com/o/r' }],
+    ['KeyRevoked after KeyExpired', [{ type: 'KeyExpired', data: { keyId: 17, expiredAt: 'x' } }, { type: 'KeyRevoked', data: { keyId: 17, reason: 'leaked', foundAt: 'https://github.com/o/r', note: null, revokedAt: '2026-01-01T00:00:30.000Z' } }], { state: 'revoked' }],
+    ['KeyExpired after KeyRevoked', [{ type: 'KeyRevoked', data: { keyId: 17, reason: 'leaked', foundAt: 'https://github.com/o/r', note: null, revokedAt: '2026-01-01T00:00:30.000Z' } }, { type: 'KeyExpired', data: { keyId: 17, expiredAt: 'x' } }], { state: 'revoked' }],
+    ['a second KeyRevoked keeps the first', [{ type: 'KeyRevoked', data: { keyId: 17, reason: 'leaked', foundAt: 'https://github.com/o/r', note: null, revokedAt: '2026-01-01T00:00:30.000Z' } }, { type: 'KeyRevoked', data: { keyId: 17, reason: 'operator', foundAt: null, note: 'n', revokedAt: '2026-01-01T00:00:40.000Z' } }], { state: 'revoked', revokedReason: 'leaked', revokedAt: '2026-01-01T00:00:30.000Z' }],
+    ['KeyDeleted after KeyRevoked', [{ type: 'KeyRevoked', data: { keyId: 17, reason: 'leaked', foundAt: 'https://github.com/o/r', note: null, revokedAt: '2026-01-01T00:00:30.000Z' } }, { type: 'KeyDeleted', data: { keyId: 17 } }], { state: 'deleted', revokedReason: 'leaked' }],
     ['KeyExpired after KeyDeleted', [{ type: 'KeyDeleted', data: { keyId: 17 } }, { type: 'KeyExpired', data: { keyId: 17, expiredAt: 'x' } }], { state: 'deleted' }],
   ])('%s', (_name, events, expected) => {
     const tail = events.map((e, i) => envelope(e, 10 + i));
@@ -86,6 +94,7 @@ describe('security log projection', () => {
     [{ type: 'KeyExpirySet', data: { keyId: 17, expiresAt: null } }, 'key_expiry_set'],
     [{ type: 'KeyExpired', data: { keyId: 17, expiredAt: 'x' } }, 'key_expired'],
     [{ type: 'KeyDeleted', data: { keyId: 17 } }, 'key_deleted'],
+    [{ type: 'KeyRevoked', data: { keyId: 17, reason: 'leaked', foundAt: 'https://github.com/o/r', note: null, revokedAt: '2026-01-01T00:00:30.000Z' } }, 'key_revoked'],
   ])('%j → %s, with name/prefix/type from the row', (event, action) => {
     const first = projectKeyEvent(undefined, created(1));
     expect(first?.entry).toMatchObject({ id: 1, action: 'key_created', accountId: 7 });
@@ -97,7 +106,14 @@ describe('security log projection', () => {
       action,
       ipAddress: '203.0.113.9',
       createdAt: e.occurredAt,
-      details: { keyId: 17, keyType: 'proxy', name: event.type === 'KeyRenamed' ? 'Renamed' : 'Production', prefix: 'ms-Ab12x', actor: metadata.actor },
+      details: {
+        keyId: 17,
+        keyType: 'proxy',
+        name: event.type === 'KeyRenamed' ? 'Renamed' : 'Production',
+        prefix: 'ms-Ab12x',
+        actor: metadata.actor,
+        ...(event.type === 'KeyRevoked' && { reason: 'leaked', foundAt: 'https://github.com/o/r' }),
+      },
     });
   });
 

@@ -1,6 +1,6 @@
 // Pure projection of the security log: one entry per key event, describing who did what to which key.
 
-import { type Actor, assertNever } from '@keys/domain';
+import { type Actor, type RevocationReason, assertNever } from '@keys/domain';
 import { type KeyEventEnvelope, type KeyRow, evolveKeyRow } from './key-row.projection';
 
 export type SecurityAction =
@@ -10,7 +10,8 @@ export type SecurityAction =
   | 'key_reactivated'
   | 'key_expiry_set'
   | 'key_expired'
-  | 'key_deleted';
+  | 'key_deleted'
+  | 'key_revoked';
 
 export interface SecurityLogDetails {
   keyId: number;
@@ -18,6 +19,9 @@ export interface SecurityLogDetails {
   name: string;
   prefix: string;
   actor: Actor;
+  /** key_revoked only: why (`leaked` or `operator`) and, for a leak, where it was reported. */
+  reason?: RevocationReason;
+  foundAt?: string | null;
 }
 
 export interface SecurityLogEntry {
@@ -46,6 +50,8 @@ export function securityActionOf(event: KeyEventEnvelope): SecurityAction {
       return 'key_expired';
     case 'KeyDeleted':
       return 'key_deleted';
+    case 'KeyRevoked':
+      return 'key_revoked';
     default:
       return assertNever(event);
   }
@@ -68,6 +74,7 @@ export function securityLogEntry(event: KeyEventEnvelope, rowAfter: KeyRow): Sec
       name: rowAfter.name,
       prefix: rowAfter.prefix,
       actor: event.metadata.actor,
+      ...(event.type === 'KeyRevoked' && { reason: event.data.reason, foundAt: event.data.foundAt }),
     },
   };
 }

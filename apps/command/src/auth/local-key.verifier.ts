@@ -26,6 +26,7 @@ export class LocalKeyVerifier implements KeyVerifier {
         expiresAtMs: row.expires_at ? row.expires_at.getTime() : null,
         expired: row.expired,
         deleted: row.deleted,
+        revoked: row.revoked,
       },
       scope,
       Date.now(),

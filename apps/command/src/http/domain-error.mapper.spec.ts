@@ -12,6 +12,7 @@ const TABLE: Record<DomainErrorCode, [number, string, string, string?]> = {
   key_exists: [409, 'conflict_error', 'key_exists'],
   key_deleted: [409, 'conflict_error', 'key_deleted'],
   key_expired: [409, 'conflict_error', 'key_expired'],
+  key_revoked: [409, 'conflict_error', 'key_revoked'],
   expiry_not_in_future: [400, 'invalid_request_error', 'validation_failed', 'expires_at'],
   expiry_not_reached: [409, 'conflict_error', 'expiry_not_reached'],
   invalid_name: [400, 'invalid_request_error', 'validation_failed', 'name'],

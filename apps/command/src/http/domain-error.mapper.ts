@@ -17,6 +17,8 @@ export function toApiError(err: DomainRefusal): ApiError {
       return ApiError.conflict('key_deleted', 'The key is deleted; it accepts no change.');
     case 'key_expired':
       return ApiError.conflict('key_expired', 'The key has expired; it cannot be reactivated or given a new expiry.');
+    case 'key_revoked':
+      return ApiError.conflict('key_revoked', 'The key is revoked; it cannot be reactivated, given a new expiry or rolled.');
     case 'last_billing_key':
       return ApiError.conflict('last_billing_key', err.message);
     case 'key_exists':
