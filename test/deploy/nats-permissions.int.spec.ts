@@ -13,6 +13,7 @@ import {
   parseFence,
   verifierAppliedSubject,
   verifierFenceSubject,
+  usageSubject,
   verifySubject,
 } from '@keys/bus';
 import { generateKey } from '@keys/key-material';
@@ -345,6 +346,38 @@ describe('deploy/nats.conf permissions', () => {
       // Nor can the verifier order its peers out, or the command pose as a verifier.
       await refused(nc.verifier, () => nc.verifier.publish(verifierFenceSubject(PREFIX), encodeFence({ position: 1 })));
       await refused(nc.command, () => nc.command.publish(verifierAppliedSubject(PREFIX), encodeAnnouncement({ instance: 'fake', applied: 1, serving: true })));
+    });
+  });
+
+  describe('usage telemetry: the verifiers publish keys.v1.usage, the projector reads it, nobody else writes it', () => {
+    const batch = (instance: string) => encodeJson({ instance, batch: [[1, Date.now()]] });
+
+    it('carries a verifier usage batch to the projector', async () => {
+      const before = [violations.get(nc.verifier) ?? 0, violations.get(nc.projector) ?? 0];
+      const batches = nc.projector.subscribe(usageSubject(PREFIX), { max: 1 });
+      await nc.projector.flush();
+      nc.verifier.publish(usageSubject(PREFIX), batch('v1'));
+      for await (const msg of batches) expect(decodeJson(msg.data)).toMatchObject({ instance: 'v1' });
+      expect([violations.get(nc.verifier) ?? 0, violations.get(nc.projector) ?? 0]).toEqual(before);
+    });
+
+    it('refuses the command, the projector and the gateway a publish there; a forged batch from CONSUMERS never reaches the projector', async () => {
+      const received: unknown[] = [];
+      const sub = nc.projector.subscribe(usageSubject(PREFIX), { callback: (err, msg) => err || received.push(decodeJson(msg.data)) });
+      await nc.projector.flush();
+      try {
+        for (const conn of [nc.command, nc.projector, nc.gateway]) await refused(conn, () => conn.publish(usageSubject(PREFIX), batch('forged')));
+        // The marker proves the subscription was live for the forged ones before it.
+        nc.verifier.publish(usageSubject(PREFIX), batch('marker'));
+        await waitFor(() => received.length > 0);
+        expect(received).toEqual([expect.objectContaining({ instance: 'marker' })]);
+      } finally {
+        sub.unsubscribe();
+      }
+      // Nor may the command or the gateway listen to it.
+      for (const conn of [nc.command, nc.gateway]) {
+        expect(await subscriptionRefusal(conn, usageSubject(PREFIX))).toContain(`Permissions Violation for Subscription to "${usageSubject(PREFIX)}"`);
+      }
     });
   });
 

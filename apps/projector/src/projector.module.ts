@@ -7,10 +7,11 @@ import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
 import type { ReadModelDatabase } from '@keys/read-models';
 import { PROJECTOR_CONFIG, type ProjectorConfig } from './projector.config';
 import { ReadModelSink } from './read-model.sink';
+import { KeyUsageSubscriber } from './key-usage.subscriber';
 
 export const PROJECTOR_DB = Symbol('PROJECTOR_DB');
 
-/** Builds the keys and security_log read models from the key events. */
+/** Builds the keys and security_log read models from the key events, and key_usage from the verifiers' usage batches. */
 @Module({
   imports: [ObservabilityModule],
   providers: [
@@ -44,8 +45,13 @@ export const PROJECTOR_DB = Symbol('PROJECTOR_DB');
           jetStreamExpiresMs: config.jetStreamExpiresMs,
         }),
     },
+    {
+      provide: KeyUsageSubscriber,
+      inject: [PROJECTOR_DB, PROJECTOR_CONFIG],
+      useFactory: (db: Kysely<ReadModelDatabase>, config: ProjectorConfig) => new KeyUsageSubscriber(db, config.subjectPrefix),
+    },
   ],
-  exports: [EventFollower, ReadModelSink, PROJECTOR_DB],
+  exports: [EventFollower, ReadModelSink, PROJECTOR_DB, KeyUsageSubscriber],
 })
 export class ProjectorModule implements OnApplicationBootstrap, OnApplicationShutdown {
   static forRoot(config: ProjectorConfig): DynamicModule {
@@ -58,6 +64,7 @@ export class ProjectorModule implements OnApplicationBootstrap, OnApplicationShu
     private readonly notifications: AppendNotifications,
     private readonly sink: ReadModelSink,
     private readonly follower: EventFollower,
+    private readonly usage: KeyUsageSubscriber,
     private readonly readiness: ReadinessRegistry,
   ) {}
 
@@ -71,9 +78,14 @@ export class ProjectorModule implements OnApplicationBootstrap, OnApplicationShu
     this.readiness.register('projection', async () => ({ ok: true, details: { ...(await this.sink.status()) } }));
     await this.notifications.start();
     this.follower.start();
+    this.nats.ready().then(
+      (nc) => this.usage.start(nc),
+      () => undefined, // closed before NATS connected
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.usage.stop();
     await this.follower.stop();
     await this.notifications.close();
     await this.nats.close();

@@ -18,6 +18,8 @@ export interface VerifierConfig extends CoreConfig {
   stallMs: number;
   /** How long the instance announces itself before joining the queue group. */
   joinGraceMs: number;
+  /** How often the keys used since the last flush are published on `<prefix>.usage`: lastUsedAt's accuracy. */
+  usageFlushIntervalMs: number;
 }
 
 export function readVerifierConfig(env: NodeJS.ProcessEnv = process.env): VerifierConfig {
@@ -32,6 +34,7 @@ export function readVerifierConfig(env: NodeJS.ProcessEnv = process.env): Verifi
     heartbeatMs: readEnv.int(env, 'VERIFIER_HEARTBEAT_MS', 100, { min: 10, max: 10_000 }),
     stallMs: readEnv.int(env, 'VERIFIER_STALL_MS', 500, { min: 30, max: 60_000 }),
     joinGraceMs: readEnv.int(env, 'VERIFIER_JOIN_GRACE_MS', 200, { min: 0, max: 60_000 }),
+    usageFlushIntervalMs: readEnv.int(env, 'USAGE_FLUSH_INTERVAL_MS', 60_000, { min: 10, max: 3_600_000 }),
   });
 }
 

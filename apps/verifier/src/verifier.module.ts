@@ -9,6 +9,7 @@ import { VerifierIndexSink } from './verifier-index.sink';
 import { ServingMembership } from './serving-membership';
 import { VERIFIER_CONFIG, type VerifierConfig } from './verifier.config';
 import { VerifyMessageController } from './verify.message.controller';
+import { KeyUsage, UsagePublisher } from './key-usage';
 
 const VERIFIER_DB = Symbol('VERIFIER_DB');
 
@@ -17,6 +18,7 @@ const VERIFIER_DB = Symbol('VERIFIER_DB');
   imports: [ObservabilityModule],
   providers: [
     VerifierIndex,
+    KeyUsage,
     {
       provide: VERIFIER_DB,
       inject: [VERIFIER_CONFIG],
@@ -48,8 +50,8 @@ const VERIFIER_DB = Symbol('VERIFIER_DB');
     },
     {
       provide: VerifyMessageController,
-      inject: [VerifierIndex, VERIFIER_CONFIG],
-      useFactory: (index: VerifierIndex, config: VerifierConfig) => new VerifyMessageController(index, config.subjectPrefix),
+      inject: [VerifierIndex, VERIFIER_CONFIG, KeyUsage],
+      useFactory: (index: VerifierIndex, config: VerifierConfig, usage: KeyUsage) => new VerifyMessageController(index, config.subjectPrefix, usage),
     },
     {
       provide: ServingMembership,
@@ -62,8 +64,18 @@ const VERIFIER_DB = Symbol('VERIFIER_DB');
           joinGraceMs: config.joinGraceMs,
         }),
     },
+    {
+      provide: UsagePublisher,
+      inject: [KeyUsage, NatsHolder, ServingMembership, VERIFIER_CONFIG],
+      useFactory: (usage: KeyUsage, nats: NatsHolder, membership: ServingMembership, config: VerifierConfig) =>
+        new UsagePublisher(usage, () => (nats.connected ? nats.current : null), {
+          subjectPrefix: config.subjectPrefix,
+          instance: membership.instance,
+          flushIntervalMs: config.usageFlushIntervalMs,
+        }),
+    },
   ],
-  exports: [VerifierIndex, EventFollower, VerifyMessageController, ServingMembership],
+  exports: [VerifierIndex, EventFollower, VerifyMessageController, ServingMembership, UsagePublisher],
 })
 export class VerifierModule implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('verifier');
@@ -81,6 +93,7 @@ export class VerifierModule implements OnApplicationBootstrap, OnApplicationShut
     private readonly follower: EventFollower,
     private readonly controller: VerifyMessageController,
     private readonly membership: ServingMembership,
+    private readonly usage: UsagePublisher,
     private readonly readiness: ReadinessRegistry,
   ) {}
 
@@ -92,6 +105,7 @@ export class VerifierModule implements OnApplicationBootstrap, OnApplicationShut
     this.readiness.register('nats', () => ({ ok: this.nats.connected && this.membership.serving, details: { instance: this.membership.instance, serving: this.membership.serving } }));
     await this.notifications.start();
     this.follower.start();
+    this.usage.start();
     // Join the queue group only once the index holds the whole store: an instance that answered while
     // still loading would call every key NOT_FOUND while its peers know better. From then on the membership
     // decides when this instance answers (ServingMembership).
@@ -106,6 +120,8 @@ export class VerifierModule implements OnApplicationBootstrap, OnApplicationShut
     this.stopping = true;
     await this.membership.stop();
     await this.controller.close();
+    // After the last answer, before NATS closes: the uses since the last flush (bounded, 1 s).
+    await this.usage.stop();
     await this.follower.stop();
     await this.notifications.close();
     await this.nats.close();

@@ -5,6 +5,7 @@ import { type Verdict, type VerifyCode, VERIFY_STATUS, judgeKey, refusal } from 
 import { parseKey } from '@keys/key-material';
 import { ThrottledWarning, counter, histogram, within } from '@keys/platform';
 import { type VerifierIndex, digestOfKey } from './verifier-index';
+import { KeyUsage } from './key-usage';
 import { type ReplySubjectCheck, replySubjectCheck } from './reply-subject';
 import { type VerifyRequest, encodeNestAnswer, encodeVerdict, isNestRequest, parseVerifyRequest } from './verify-request';
 
@@ -68,6 +69,8 @@ export class VerifyMessageController {
   constructor(
     private readonly index: VerifierIndex,
     private readonly subjectPrefix: string,
+    /** Last VALID verification per key, published by UsagePublisher (memory only here). */
+    private readonly usage: KeyUsage = new KeyUsage(),
   ) {
     this.isInbox = replySubjectCheck(subjectPrefix);
   }
@@ -150,6 +153,7 @@ export class VerifyMessageController {
     if (slot < 0) return NOT_FOUND;
     const verdict = judgeKey(this.index.keyAt(slot, parsed.prefix), request.scope, nowMs);
     if (!verdict.valid) return { verdict, bytes: encodeVerdict(verdict) };
+    this.usage.record(slot, verdict.key.id, nowMs);
     let bytes = this.index.cachedAnswer(slot);
     if (!bytes) {
       bytes = encodeVerdict(verdict);

@@ -11,3 +11,6 @@ export const allEventsSubject = (prefix: string): string => `${prefix}.events.>`
 export const verifySubject = (prefix: string): string => `${prefix}.verify`;
 
 export const VERIFIER_QUEUE_GROUP = 'key-verifier';
+
+/** Usage telemetry (last VALID verification per key): verifiers publish, the projector subscribes. Internal. */
+export const usageSubject = (prefix: string): string => `${prefix}.usage`;

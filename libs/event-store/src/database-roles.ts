@@ -13,6 +13,7 @@ export const APP_TABLE_PRIVILEGES: Readonly<Record<string, readonly string[]>> =
   checkpoints: ['SELECT', 'INSERT', 'UPDATE'],
   keys: ['SELECT', 'INSERT', 'UPDATE'],
   security_log: ['SELECT', 'INSERT'],
+  key_usage: ['SELECT', 'INSERT', 'UPDATE'],
   kysely_migration: ['SELECT'],
   kysely_migration_lock: ['SELECT'],
 };

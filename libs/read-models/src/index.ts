@@ -2,6 +2,8 @@ export * from './key-row.projection';
 export * from './security-log.projection';
 export type { KeysTable, KeysTableRow } from './keys.table';
 export type { SecurityLogTable, SecurityLogTableRow } from './security-log.table';
+export type { KeyUsageTable } from './key-usage.table';
+export * from './key-usage';
 export * from './read-model.database';
 export { applyEvents } from './apply-events';
 export { type ProjectedBatch, lockProjectorCheckpoint, projectFromStore } from './projector-checkpoint';

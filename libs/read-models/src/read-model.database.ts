@@ -1,5 +1,6 @@
 import type { Database } from '@keys/event-store';
 import type { KeysTable } from './keys.table';
+import type { KeyUsageTable } from './key-usage.table';
 import type { SecurityLogTable } from './security-log.table';
 
 // The read models live in the store's database (a checkpoint commits with the rows), so they join its one type.
@@ -7,6 +8,7 @@ declare module '@keys/event-store' {
   interface Database {
     keys: KeysTable;
     security_log: SecurityLogTable;
+    key_usage: KeyUsageTable;
   }
 }
 

@@ -7,6 +7,7 @@ import * as readModels from './2026-11-26-005-read-models';
 import * as appendBatchState from './2026-11-26-006-append-batch-state';
 import * as keyLookup from './2026-11-27-007-key-lookup';
 import * as keyRevocation from './2026-11-30-008-key-revocation';
+import * as keyUsage from './2026-11-30-009-key-usage';
 
 /**
  * Migrations listed by import rather than found on disk, so they work the same from ts sources
@@ -21,6 +22,7 @@ export const eventStoreMigrations: Record<string, Migration> = {
   '2026-11-26-006-append-batch-state': appendBatchState,
   '2026-11-27-007-key-lookup': keyLookup,
   '2026-11-30-008-key-revocation': keyRevocation,
+  '2026-11-30-009-key-usage': keyUsage,
 };
 
 export class StaticMigrationProvider implements MigrationProvider {
