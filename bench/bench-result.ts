@@ -35,3 +35,22 @@ export async function throughput(concurrency: number, durationMs: number, worker
 }
 
 export const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
+
+/**
+ * Per benchmark, the median run (by ratio where there is a baseline, else by value): with an odd number of runs it
+ * is one real run, so its `met` is exactly "the median meets the target". The spread of the runs is in the notes.
+ */
+export function medians(runs: BenchResult[]): BenchResult[] {
+  const byName = new Map<string, BenchResult[]>();
+  for (const run of runs) byName.set(run.name, [...(byName.get(run.name) ?? []), run]);
+  return [...byName.values()].map((all) => {
+    const key = (r: BenchResult) => r.ratio ?? r.value;
+    const sorted = [...all].sort((a, b) => key(a) - key(b));
+    const median = sorted[Math.floor((sorted.length - 1) / 2)];
+    const values = all.map(key);
+    return {
+      ...median,
+      notes: { ...median.notes, runs: all.length, spread: `${Math.min(...values)}..${Math.max(...values)}` },
+    };
+  });
+}

@@ -4,7 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { appendThroughput } from './append.bench';
 import { type BenchEnv, createBenchEnv } from './bench-env';
-import type { BenchResult } from './bench-result';
+import { type BenchResult, medians } from './bench-result';
 import { httpCreateThroughput } from './http-create.bench';
 import { type LargeStore, generateLargeStore } from './million-events.fixture';
 import { projectionLagP99 } from './projection-lag.bench';
@@ -28,42 +28,58 @@ const LAG_DURATION_MS = Number(process.env.BENCH_LAG_DURATION_MS ?? 10_000);
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 
+/** Each benchmark runs this many times; the median run is the result (this machine is noisy). */
+const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
+
 async function main(): Promise<void> {
-  const results: BenchResult[] = [];
+  const runs: BenchResult[] = [];
   const env = await createBenchEnv();
   try {
-    let rawCommit: number | null = null;
-    const raw = async () => (rawCommit ??= await rawCommitLoop(env.databaseUrl, 32, DURATION_MS));
-    if (wanted('append_throughput')) results.push(await appendThroughput(env.databaseUrl, await raw(), 32, DURATION_MS));
-    if (wanted('http_create_throughput')) {
-      const baseline = await raw();
-      // A database of its own: on the shared one the command's relay would spend the run publishing the
-      // events append_throughput left behind.
-      results.push(await withEnv((e) => httpCreateThroughput(e, baseline, 32, DURATION_MS)));
+    for (let round = 1; round <= REPEATS; round++) {
+      console.error(`round ${round} of ${REPEATS}`);
+      runs.push(...(await measureOnce(env)));
     }
-    if (wanted('http_create_throughput_nowait')) results.push(await withEnv(async (e) => httpCreateThroughput(e, await raw(), 32, DURATION_MS, 1, false)));
-    if (wanted('http_create_throughput_2v')) results.push(await withEnv(async (e) => httpCreateThroughput(e, await raw(), 32, DURATION_MS, 2)));
-    for (const n of [1, 2]) if (wanted(`delete_latency_${n}v`)) results.push(await withEnv((e) => deleteLatency(e, n, DELETED_KEYS)));
-    if (wanted('verify_throughput') || wanted('verify_p50')) results.push(...(await withEnv((e) => verifyBenchmarks(e, DURATION_MS, wanted))));
-    if (wanted('revocation_p99')) results.push(await withEnv((e) => revocationP99(e, REVOKED_KEYS)));
-    if (wanted('projection_lag_p99')) results.push(await withEnv((e) => projectionLagP99(e, LAG_DURATION_MS)));
     if (wanted('rebuild_throughput') || wanted('verifier_cold_start')) {
-      // One large store for both, generated once; its generation time is reported, not measured.
+      // One large store for every round of both, generated once; its generation time is reported, not measured.
       await withEnv(async (large) => {
         console.error(`generating the large store (${LARGE_STORE_KEYS} keys)...`);
         const store: LargeStore = await generateLargeStore(large.databaseUrl, LARGE_STORE_KEYS);
         console.error(`generated ${store.events} events in ${store.generationSeconds.toFixed(1)} s`);
-        if (wanted('rebuild_throughput')) results.push(await rebuildThroughput(store));
-        if (wanted('verifier_cold_start')) results.push(await verifierColdStart(large, store));
+        for (let round = 1; round <= REPEATS; round++) {
+          if (wanted('rebuild_throughput')) runs.push(await rebuildThroughput(store));
+          if (wanted('verifier_cold_start')) runs.push(await verifierColdStart(large, store));
+        }
       });
     }
   } finally {
     await env.dispose();
   }
+  const results = medians(runs);
   print(results);
   mkdirSync(join(__dirname), { recursive: true });
-  writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify({ repeats: REPEATS, results, runs }, null, 2)}\n`);
   console.log(`\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+}
+
+/** One round of every wanted benchmark except the large-store ones. */
+async function measureOnce(env: BenchEnv): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  let rawCommit: number | null = null;
+  const raw = async () => (rawCommit ??= await rawCommitLoop(env.databaseUrl, 32, DURATION_MS));
+  if (wanted('append_throughput')) results.push(await appendThroughput(env.databaseUrl, await raw(), 32, DURATION_MS));
+  if (wanted('http_create_throughput')) {
+    const baseline = await raw();
+    // A database of its own: on the shared one the command's relay would spend the run publishing the
+    // events append_throughput left behind.
+    results.push(await withEnv((e) => httpCreateThroughput(e, baseline, 32, DURATION_MS)));
+  }
+  if (wanted('http_create_throughput_nowait')) results.push(await withEnv(async (e) => httpCreateThroughput(e, await raw(), 32, DURATION_MS, 1, false)));
+  if (wanted('http_create_throughput_2v')) results.push(await withEnv(async (e) => httpCreateThroughput(e, await raw(), 32, DURATION_MS, 2)));
+  for (const n of [1, 2]) if (wanted(`delete_latency_${n}v`)) results.push(await withEnv((e) => deleteLatency(e, n, DELETED_KEYS)));
+  if (wanted('verify_throughput') || wanted('verify_p50')) results.push(...(await withEnv((e) => verifyBenchmarks(e, DURATION_MS, wanted))));
+  if (wanted('revocation_p99')) results.push(await withEnv((e) => revocationP99(e, REVOKED_KEYS)));
+  if (wanted('projection_lag_p99')) results.push(await withEnv((e) => projectionLagP99(e, LAG_DURATION_MS)));
+  return results;
 }
 
 /** Runs one benchmark on a database and stream of its own, so earlier benchmarks' data does not weigh on it. */
