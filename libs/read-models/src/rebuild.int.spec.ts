@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { readCheckpoint } from '@keys/event-store';
 import { createTestContext, type TestContext } from '@keys/testing';
 import { openKeyService, operator } from '../../../test/fixtures/command-app.fixture';
-import { type ReadModelDatabase, PROJECTOR_CHECKPOINT, cleanReplayChecksum, projectFromStore, readModelChecksum, rebuildReadModels } from './index';
+import { type ReadModelDatabase, PROJECTOR_CHECKPOINT, cleanReplayChecksum, projectFromStore, readModelChecksum, rebuildReadModels, recordKeyUsage } from './index';
 
 // The swap's two races, made deterministic: the projector moves ahead of the rebuild's replay, or lags
 // behind it, right before the swap. Either way the live tables must end equal to a clean replay.
@@ -58,6 +58,17 @@ describe('rebuildReadModels swap', () => {
     await projectFromStore(db, 100); // the projector resumes after the new checkpoint
     const { position: _p, ...replayed } = await cleanReplayChecksum(db);
     expect(await readModelChecksum(db)).toEqual(replayed);
+  });
+
+  it('leaves key_usage (telemetry, not derived from events) as it was', async () => {
+    await write(1);
+    await projectFromStore(db, 100);
+    const keyIds = (await db.selectFrom('keys').select('id').orderBy('id').execute()).map((r) => r.id);
+    const usedAt = new Date('2026-11-01T12:00:00.000Z');
+    await recordKeyUsage(db, keyIds.map((id) => [id, usedAt.getTime()]), Date.now());
+    await rebuildReadModels(db, ctx.databaseUrl);
+    const rows = await db.selectFrom('key_usage').selectAll().orderBy('key_id').execute();
+    expect(rows).toEqual(keyIds.map((id) => ({ key_id: id, last_used_at: usedAt })));
   });
 
   it('refuses to run twice at once', async () => {

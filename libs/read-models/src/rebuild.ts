@@ -100,6 +100,8 @@ export async function replayInto(
  * keep answering: replay into fresh tables up to the head H, follow the live checkpoint until close to
  * it, then in one transaction holding the projector's checkpoint lock apply what the projector committed
  * meanwhile (or, if the replay is ahead, move the checkpoint up to H) and swap the tables by renaming.
+ * `key_usage` is deliberately not among the swapped tables: it is usage telemetry, not derived from the events,
+ * so a rebuild could not recreate it and leaves it as it is.
  */
 export async function rebuildReadModels(db: Db, databaseUrl: string, options: RebuildOptions = {}): Promise<RebuildResult> {
   const batchSize = options.batchSize ?? 1000;
