@@ -30,6 +30,11 @@ export interface CommandConfig extends CoreConfig {
   verifyPropagationTimeoutMs: number;
   /** A verifier not heard from for this long no longer counts as serving (above its stall bound plus a heartbeat). */
   verifierLivenessMs: number;
+  /**
+   * GitHub's secret-scanning public keys (the `/meta/public_keys/secret_scanning` document) as a file; without it
+   * POST /api/secret-scanning/alerts answers 404 (docs/security.md, Leaked keys).
+   */
+  secretScanningPublicKeysFile: string | null;
 }
 
 export function readCommandConfig(env: NodeJS.ProcessEnv = process.env): CommandConfig {
@@ -49,6 +54,7 @@ export function readCommandConfig(env: NodeJS.ProcessEnv = process.env): Command
     authFailureBurst: readEnv.int(env, 'AUTH_FAILURE_BURST', 30, { min: 1, max: 1_000_000 }),
     verifyPropagationTimeoutMs: readEnv.int(env, 'VERIFY_PROPAGATION_TIMEOUT_MS', 1000, { min: 0, max: 60_000 }),
     verifierLivenessMs: readEnv.int(env, 'VERIFIER_LIVENESS_MS', 1000, { min: 100, max: 60_000 }),
+    secretScanningPublicKeysFile: env.SECRET_SCANNING_PUBLIC_KEYS_FILE?.trim() || null,
   };
 }
 

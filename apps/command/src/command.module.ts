@@ -20,6 +20,8 @@ import { ReadYourWritesInterceptor } from './http/read-your-writes.interceptor';
 import { ListBillingKeysHttpController, ListProxyKeysHttpController } from './list-keys/list-keys.http.controller';
 import { OutboxRelay } from './relay/outbox.relay';
 import { RollBillingKeyHttpController, RollProxyKeyHttpController } from './roll-key/roll-key.http.controller';
+import { SecretScanningHttpController } from './secret-scanning/secret-scanning.http.controller';
+import { GithubSignatureGuard } from './secret-scanning/secret-scanning.guard';
 import { SecurityLogHttpController } from './security-log/security-log.http.controller';
 import { UpdateBillingKeyHttpController, UpdateProxyKeyHttpController } from './update-key/update-key.http.controller';
 
@@ -44,11 +46,13 @@ const RELAY_LOCK_KEY = 7_362_010_002;
     GetProxyKeyHttpController,
     GetBillingKeyHttpController,
     SecurityLogHttpController,
+    SecretScanningHttpController,
   ],
   providers: [
     KeyAuthGuard,
     BillingKeyAuthGuard,
     RateLimitGuard,
+    GithubSignatureGuard,
     ReadYourWritesInterceptor,
     VerificationPropagationInterceptor,
     {

@@ -30,6 +30,13 @@ const COMMANDS: Command[] = [
     load: async () => (await import('./keys/create-key.command')).createKey,
   },
   {
+    name: 'keys revoke',
+    usage: 'keysctl keys revoke --key-id <id> --reason <text> [--json]',
+    summary:
+      'Revokes a key of any account for good (it stays visible to its owner, inactive; the reason is recorded). Waits until every serving verifier refuses it.',
+    load: async () => (await import('./keys/revoke-key.command')).revokeKey,
+  },
+  {
     name: 'audit verify',
     usage: 'keysctl audit verify [--from <position>] [--against-stream] [--expect-head <hash>] [--json]',
     summary: "Recomputes the events' hash chain; exit 1 at the first break.",

@@ -47,6 +47,47 @@ describe('keysctl writes and the verifiers', () => {
     expect((await client.verify(key, 'proxy')).code).toBe('VALID');
   });
 
+  it('revokes a key (any account, even the last billing key) that the verifier answers REVOKED at once; a repeat changes nothing', async () => {
+    const account = JSON.parse((await keysctl(['accounts', 'create', '--name', 'Leaky', '--json'], env)).stdout);
+    const billing = account.billingKey;
+    expect((await client.verify(billing.key, 'billing')).code).toBe('VALID');
+
+    const run = await keysctl(['keys', 'revoke', '--key-id', String(billing.id), '--reason', 'pasted in a public gist (ticket 42)', '--json'], env);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({
+      id: billing.id,
+      accountId: account.accountId,
+      type: 'billing',
+      prefix: billing.prefix,
+      revokedAt: expect.any(String),
+      revokedReason: 'operator',
+      alreadyRevoked: false,
+      propagation: 'confirmed',
+    });
+    expect((await client.verify(billing.key, 'billing')).code).toBe('REVOKED');
+
+    const again = await keysctl(['keys', 'revoke', '--key-id', String(billing.id), '--reason', 'again', '--json'], env);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ alreadyRevoked: true, revokedReason: 'operator' });
+
+    const history = await keysctl(['audit', 'history', '--key', String(billing.id), '--json'], env);
+    expect(history.stdout).toContain('KeyRevoked');
+    expect(history.stdout).toContain('ticket 42');
+    expect(history.stdout).not.toContain(billing.key);
+    const state = JSON.parse((await keysctl(['audit', 'state', '--account', String(account.accountId), '--as-of', new Date().toISOString(), '--json'], env)).stdout);
+    expect(state.keys[0]).toMatchObject({ id: billing.id, status: 'revoked', revokedReason: 'operator' });
+  });
+
+  it('refuses to revoke with a bad reason (exit 2) or a missing key (exit 1)', async () => {
+    const keyShaped = await keysctl(['keys', 'revoke', '--key-id', '1', '--reason', `ms-${'A'.repeat(49)}`], env);
+    expect(keyShaped.code).toBe(2);
+    expect(keyShaped.stderr).toContain('must not contain a key');
+    expect(keyShaped.stderr).not.toContain('A'.repeat(49));
+    const missing = await keysctl(['keys', 'revoke', '--key-id', '999999', '--reason', 'x', '--json'], env);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout).error.code).toBe('key_not_found');
+  });
+
   it('with NATS unreachable, still writes and reports propagation unconfirmed', async () => {
     const account = JSON.parse((await keysctl(['accounts', 'create', '--name', 'Offline', '--json'], env)).stdout);
     const run = await keysctl(['keys', 'create', '--account', String(account.accountId), '--type', 'proxy', '--name', 'cut off', '--json'], { ...env, NATS_URL: 'nats://127.0.0.1:1' });

@@ -27,3 +27,4 @@ export {
 } from './account.decider';
 export * from './verification';
 export { accountKeysAsOf, type AccountKeysAsOf, type KeyAsOf } from './account-keys.as-of';
+export { leakLocation, revocationNoteProblem, REVOCATION_NOTE_MAX_LENGTH } from './revocation.rules';

@@ -21,7 +21,7 @@ import { type AppendOptions, type Database, EventAppender, nextAccountId, nextKe
 import { generateKey } from '@keys/key-material';
 import { type AnyStreamCommand, type CommandStore, type StreamCommand, type StreamOutcome, type StreamOutcomes, handleCommand } from './handle-command';
 import { IdBlock } from './id-block';
-import { countUsableBillingKeys, keyLookupProjection } from './key-lookup.table';
+import { countUsableBillingKeys, findKeyByHash, keyLookupProjection } from './key-lookup.table';
 import { KeyedMutex } from './keyed-mutex';
 import { type RequestContext, toMetadata } from './request-context';
 
@@ -157,6 +157,11 @@ export class KeyCommandService {
         old: { state: existing(old.state), position: old.events.length ? position : null, events: old.events },
       };
     });
+  }
+
+  /** The id of the key with this SHA-256 hash (any account, deleted ones included), or null. */
+  async keyIdOfHash(hash: string): Promise<number | null> {
+    return (await findKeyByHash(this.db, hash))?.key_id ?? null;
   }
 
   /** Current state and stream version of a key the scope may see; otherwise key_not_found. */

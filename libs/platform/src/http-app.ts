@@ -10,20 +10,34 @@ export const BODY_LIMIT = '16kb';
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
 /**
- * Shared HTTP edge for every app: JSON bodies up to 16 KiB, 415 for non-JSON bodies, body-parser failures
+ * Shared HTTP edge for every app: JSON bodies up to 16 KiB (`signedBodyRoutes`: path → limit, raw bytes kept), 415 for non-JSON bodies, body-parser failures
  * in the error shape, correlation ids echoed back. Create the app with `{ bodyParser: false }`.
  */
-export function configureHttpApp(app: INestApplication, options: { trustProxy?: boolean } = {}): void {
+export function configureHttpApp(app: INestApplication, options: { trustProxy?: boolean; signedBodyRoutes?: Record<string, string> } = {}): void {
   const instance = app.getHttpAdapter().getInstance() as express.Express;
   instance.disable('x-powered-by');
   instance.set('trust proxy', options.trustProxy ? true : false);
   app.use(httpMetrics);
   app.use(correlationId);
   app.use(requireJsonBody);
+  // A route whose body is signed keeps the exact bytes (req.rawBody) and may have its own limit; the general
+  // parser then skips the already-parsed body.
+  for (const [path, limit] of Object.entries(options.signedBodyRoutes ?? {})) {
+    app.use(path, express.json({ limit, type: JSON_TYPES, strict: true, verify: keepRawBody }));
+  }
   app.use(express.json({ limit: BODY_LIMIT, type: JSON_TYPES, strict: true }));
   app.use(bodyParserErrors);
   app.useGlobalFilters(new ApiExceptionFilter());
   app.enableShutdownHooks();
+}
+
+function keepRawBody(req: Request, _res: Response, buffer: Buffer): void {
+  (req as Request & { rawBody?: Buffer }).rawBody = buffer;
+}
+
+/** The exact body bytes of a route configured in `signedBodyRoutes`; undefined elsewhere or without a body. */
+export function rawBodyOf(req: Request): Buffer | undefined {
+  return (req as Request & { rawBody?: Buffer }).rawBody;
 }
 
 function correlationId(req: Request, res: Response, next: NextFunction): void {

@@ -15,11 +15,21 @@ export interface KeyReadView {
   active: boolean;
   createdAt: string;
   expiresAt: string | null;
+  /** Set once the key is revoked (it never authenticates again); null otherwise. */
+  revokedAt: string | null;
+  revokedReason: 'leaked' | 'operator' | null;
+  /** For a leak: where it was reported. */
+  revokedFoundAt: string | null;
 }
 
 /** `active` is judged at `nowIso`: a key past its expiresAt reads as inactive even before the sweep. */
 export function toKeyReadView(row: KeyRow, nowIso: string): KeyReadView {
-  return { id: row.id, name: row.name, prefix: row.prefix, active: isActiveAt(row, nowIso), createdAt: row.createdAt, expiresAt: row.expiresAt };
+  return { id: row.id, name: row.name, prefix: row.prefix, active: isActiveAt(row, nowIso), createdAt: row.createdAt, expiresAt: row.expiresAt, ...revocationView(row) };
+}
+
+/** The revocation fields of the key object (null on a key never revoked). */
+export function revocationView(row: Pick<KeyRow, 'revokedAt' | 'revokedReason' | 'revokedFoundAt'>) {
+  return { revokedAt: row.revokedAt, revokedReason: row.revokedReason, revokedFoundAt: row.revokedFoundAt };
 }
 
 /** The account's keys of one type, oldest first; deleted keys are kept in the table but never listed. */

@@ -1,6 +1,6 @@
 import { type ExistingKeyState, isExpiredAt } from '@keys/domain';
 
-/** The key object of docs/api.md. `active` is false once a key is deactivated, expired or deleted. */
+/** The key object of docs/api.md. `active` is false once a key is deactivated, expired, revoked or deleted. */
 export interface KeyView {
   id: number;
   name: string;
@@ -8,6 +8,10 @@ export interface KeyView {
   active: boolean;
   createdAt: string | null;
   expiresAt: string | null;
+  /** Null unless revoked; a revoked key stays visible to its owner, inactive. */
+  revokedAt: string | null;
+  revokedReason: 'leaked' | 'operator' | null;
+  revokedFoundAt: string | null;
 }
 
 export function toKeyView(state: ExistingKeyState, now: string): KeyView {
@@ -18,6 +22,9 @@ export function toKeyView(state: ExistingKeyState, now: string): KeyView {
     active: state.active && !state.deleted && !isExpiredAt(state, now),
     createdAt: state.createdAt,
     expiresAt: state.expiresAt,
+    revokedAt: state.revocation?.revokedAt ?? null,
+    revokedReason: state.revocation?.reason ?? null,
+    revokedFoundAt: state.revocation?.foundAt ?? null,
   };
 }
 

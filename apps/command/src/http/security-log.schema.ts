@@ -36,13 +36,19 @@ export class SecurityLogDetailsSchema {
 
   @ApiProperty({ oneOf: [{ $ref: getSchemaPath(BillingKeyActorSchema) }, { $ref: getSchemaPath(NamedActorSchema) }], description: 'who acted' })
   actor!: BillingKeyActorSchema | NamedActorSchema;
+
+  @ApiProperty({ required: false, enum: ['leaked', 'operator'], description: 'key_revoked only: why the key was revoked' })
+  reason?: 'leaked' | 'operator';
+
+  @ApiProperty({ required: false, type: String, nullable: true, description: 'key_revoked only: for a leak, the URL where it was reported found' })
+  foundAt?: string | null;
 }
 
 export class SecurityLogEntrySchema {
   @ApiProperty({ type: 'integer', minimum: 1, description: "the event's position: stable, and the `before` of the next page" })
   id!: number;
 
-  @ApiProperty({ enum: ['key_created', 'key_renamed', 'key_deactivated', 'key_reactivated', 'key_expiry_set', 'key_expired', 'key_deleted'] })
+  @ApiProperty({ enum: ['key_created', 'key_renamed', 'key_deactivated', 'key_reactivated', 'key_expiry_set', 'key_expired', 'key_deleted', 'key_revoked'] })
   action!: string;
 
   @ApiProperty({ type: String, nullable: true, description: 'the client IP; null for operators and the system' })

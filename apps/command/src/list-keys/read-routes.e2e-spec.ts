@@ -6,6 +6,8 @@ import { apiClient, openKeyService, operator, startCommandApp, type RunningComma
 
 // Reads over real HTTP against the read models, with the real relay → JetStream → projector pipeline
 // behind them: nothing here waits for the projection except the read path itself.
+const NOT_REVOKED = { revokedAt: null, revokedReason: null, revokedFoundAt: null };
+
 describe('read routes (keys, billing keys, security log) with read-your-writes', () => {
   let ctx: TestContext;
   let command: RunningCommandApp;
@@ -44,7 +46,7 @@ describe('read routes (keys, billing keys, security log) with read-your-writes',
       const got = await acme.get(`/api/keys/${created.body.id}`);
       expect(got.status).toBe(200);
       expect(got.headers.get('x-keys-stale')).toBeNull();
-      expect(got.body).toEqual({ id: created.body.id, name: `Key ${i}`, prefix: created.body.prefix, active: true, createdAt: created.body.createdAt, expiresAt: null });
+      expect(got.body).toEqual({ id: created.body.id, name: `Key ${i}`, prefix: created.body.prefix, active: true, createdAt: created.body.createdAt, expiresAt: null, ...NOT_REVOKED });
 
       expect((await acme.put(`/api/keys/${created.body.id}`, { name: `Renamed ${i}`, active: false })).status).toBe(200);
       const listed = await acme.get('/api/keys');
@@ -61,7 +63,7 @@ describe('read routes (keys, billing keys, security log) with read-your-writes',
     const proxy = await acme.post('/api/keys', { name: 'Proxy', expires_at: new Date(Date.now() + 86_400_000).toISOString() });
     const billing = await acme.post('/api/billing-keys', { name: 'Second billing' });
     const keys = (await acme.get('/api/keys')).body.keys;
-    expect(keys).toContainEqual({ id: proxy.body.id, name: 'Proxy', prefix: proxy.body.prefix, active: true, createdAt: proxy.body.createdAt, expiresAt: proxy.body.expiresAt });
+    expect(keys).toContainEqual({ id: proxy.body.id, name: 'Proxy', prefix: proxy.body.prefix, active: true, createdAt: proxy.body.createdAt, expiresAt: proxy.body.expiresAt, ...NOT_REVOKED });
     expect(keys.every((k: { prefix: string }) => k.prefix.startsWith('ms-'))).toBe(true);
     expect(keys.some((k: { name: string }) => k.name.startsWith('Renamed'))).toBe(false); // all deleted above
     const billingKeys = (await acme.get('/api/billing-keys')).body.keys;

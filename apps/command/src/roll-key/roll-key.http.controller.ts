@@ -29,7 +29,7 @@ export abstract class RollKeyHttpController {
   @ApiParam({ name: 'id', description: 'the key id', schema: { type: 'integer', minimum: 1 } })
   @ApiBody({ type: RollKeyDto, required: false })
   @ApiCreatedResponse({ type: CreatedKeySchema, headers: WRITE_RESPONSE_HEADERS })
-  @ApiErrors({ 404: ['key_not_found'], 409: ['key_expired', 'key_deleted', 'last_billing_key', 'concurrent_update'] })
+  @ApiErrors({ 404: ['key_not_found'], 409: ['key_expired', 'key_revoked', 'key_deleted', 'last_billing_key', 'concurrent_update'] })
   @HttpCode(201)
   async roll(
     @RouteKeyType() keyType: KeyType,

@@ -16,7 +16,7 @@ import { KeySchema } from '../http/key.schema';
 import { KeyOperationId } from '../http/key-route';
 import { WRITE_RESPONSE_HEADERS } from '../http/response-headers.schema';
 
-const UPDATE_ERRORS = { 404: ['key_not_found'], 409: ['key_expired', 'key_deleted', 'last_billing_key', 'concurrent_update'] } as const;
+const UPDATE_ERRORS = { 404: ['key_not_found'], 409: ['key_expired', 'key_revoked', 'key_deleted', 'last_billing_key', 'concurrent_update'] } as const;
 
 @BillingApiController()
 @ApiRouteDocs()
