@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { configureHttpApp, createLoggedHttpApp, listenAndAnnounce } from '@keys/platform';
 import { type CommandConfig, readCommandConfig } from './command.config';
 import { CommandModule } from './command.module';
+import { serveDashboard } from './dashboard/serve-dashboard';
 import { DomainErrorFilter } from './http/domain-error.mapper';
 import { setupOpenApi } from './http/openapi';
 import { SECRET_SCANNING_BODY_LIMIT, SECRET_SCANNING_PATH } from './secret-scanning/secret-scanning.http.controller';
@@ -16,6 +17,7 @@ export async function createCommandApp(config: CommandConfig, options: { quiet?:
   app.useGlobalFilters(new DomainErrorFilter());
   app.useGlobalPipes(new BodyValidationPipe());
   setupOpenApi(app);
+  serveDashboard(app);
   return app;
 }
 
