@@ -26,7 +26,7 @@ const describeInBrowser = haveChromium ? describe : describe.skip;
 
 // Screenshots for docs/dashboard.md: written there with DASHBOARD_SCREENSHOTS=1, otherwise to a temporary folder
 // (still taken, so the step keeps working, without touching the work tree on every run).
-const SCREENSHOTS = process.env.DASHBOARD_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : mkdtempSync(join(tmpdir(), 'dashboard-shots-'));
+const KEEP_SCREENSHOTS = process.env.DASHBOARD_SCREENSHOTS === '1';
 
 async function buildDashboard(outDir: string): Promise<void> {
   const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
@@ -67,11 +67,13 @@ describeInBrowser('customer dashboard in a real browser', () => {
   let billingKeyId: number;
   let api: ReturnType<typeof apiClient>;
   let outDir: string;
+  let SCREENSHOTS: string;
   const cspViolations: string[] = [];
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     outDir = mkdtempSync(join(tmpdir(), 'dashboard-build-'));
+    SCREENSHOTS = KEEP_SCREENSHOTS ? join(ROOT, 'docs', 'screenshots') : mkdtempSync(join(tmpdir(), 'dashboard-shots-'));
     mkdirSync(SCREENSHOTS, { recursive: true });
     ctx = await createTestContext();
     const [, launched] = await Promise.all([
@@ -122,6 +124,7 @@ describeInBrowser('customer dashboard in a real browser', () => {
     await store?.close();
     await ctx?.dispose();
     if (outDir) rmSync(outDir, { recursive: true, force: true });
+    if (SCREENSHOTS && !KEEP_SCREENSHOTS) rmSync(SCREENSHOTS, { recursive: true, force: true });
   });
 
   afterEach(() => {
