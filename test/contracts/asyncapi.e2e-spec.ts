@@ -72,6 +72,9 @@ describe('docs/asyncapi.yaml matches what the system sends over NATS', () => {
     const rolled = await api.post(`/api/keys/${id}/roll`, { expires_in_seconds: 0 });
     expect(rolled.status).toBe(201);
     expect((await api.delete(`/api/keys/${rolled.body.id}`)).status).toBe(200);
+    // Revocation has no owner route: an operator's (keysctl's) path.
+    const leaky = await api.post('/api/keys', { name: 'Leaky' });
+    await store.keys.changeKey(leaky.body.id, null, (_s, now) => [{ type: 'RevokeKey', keyId: leaky.body.id, reason: 'operator', foundAt: null, note: 'ticket 42', now }], operator);
 
     const all = await waitFor(() => (contract.eventTypes.every((type) => events.some((e) => e.payload.type === type)) ? events : null), {
       timeoutMs: 20_000,
@@ -106,6 +109,10 @@ describe('docs/asyncapi.yaml matches what the system sends over NATS', () => {
     expect((await api.patch(`/api/keys/${inactive.id}`, { active: false })).status).toBe(200);
     const deleted = await create('deleted');
     expect((await api.delete(`/api/keys/${deleted.id}`)).status).toBe(200);
+    const revoked = await create('revoked');
+    await store.keys.changeKey(revoked.id, null, (_s, now) => [{ type: 'RevokeKey', keyId: revoked.id, reason: 'leaked', foundAt: 'https://github.com/o/r', note: null, now }], operator);
+    // Not through the command's write path, so nothing waited for the verifiers: wait here.
+    await waitFor(async () => (await client.request({ key: revoked.key, scope: 'proxy' })).code === 'REVOKED', { timeoutMs: 10_000 });
     const expired = await create('expired');
     expect((await api.post(`/api/keys/${expired.id}/roll`, { expires_in_seconds: 0 })).status).toBe(201);
 
@@ -115,6 +122,7 @@ describe('docs/asyncapi.yaml matches what the system sends over NATS', () => {
       ['NOT_FOUND', { key: generateKey('proxy').key, scope: 'proxy' }],
       ['MALFORMED', { key: 'ms-not-a-key', scope: 'proxy' }],
       ['DELETED', { key: deleted.key, scope: 'proxy' }],
+      ['REVOKED', { key: revoked.key, scope: 'proxy' }],
       ['EXPIRED', { key: expired.key, scope: 'proxy' }],
       ['INACTIVE', { key: inactive.key, scope: 'proxy' }],
       ['WRONG_TYPE', { key: billingKey, scope: 'proxy' }],

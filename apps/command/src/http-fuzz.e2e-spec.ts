@@ -16,10 +16,12 @@ const ERROR_CODES = [
   'validation_failed', 'payload_too_large', 'unsupported_media_type', 'method_not_allowed', 'rate_limited', 'request_failed',
   'invalid_api_key', 'expired_api_key', 'key_inactive', 'wrong_key_type', 'forbidden',
   'key_not_found', 'route_not_found',
-  'key_deleted', 'key_expired', 'last_billing_key', 'key_exists', 'expiry_not_reached', 'concurrent_update',
+  'key_deleted', 'key_expired', 'key_revoked', 'last_billing_key', 'key_exists', 'expiry_not_reached', 'concurrent_update',
 ];
 
 const KEY_FIELDS = ['active', 'createdAt', 'expiresAt', 'id', 'name', 'prefix'];
+/** On the key object, not on a key just issued (which is never revoked). */
+const REVOCATION_FIELDS = ['revokedAt', 'revokedFoundAt', 'revokedReason'];
 
 function expectDocumented(res: ApiResponse, success: 'key' | 'issued' | 'deleted' | 'list'): void {
   expect(res.status).toBeLessThan(500);
@@ -34,7 +36,7 @@ function expectDocumented(res: ApiResponse, success: 'key' | 'issued' | 'deleted
     return;
   }
   const key = (k: Record<string, unknown>, issued: boolean) => {
-    expect(Object.keys(k).sort()).toEqual((issued ? [...KEY_FIELDS, 'key'] : KEY_FIELDS).sort());
+    expect(Object.keys(k).sort()).toEqual((issued ? [...KEY_FIELDS, 'key'] : [...KEY_FIELDS, ...REVOCATION_FIELDS]).sort());
     expect(typeof k.id === 'number' && typeof k.name === 'string' && typeof k.active === 'boolean').toBe(true);
     // What was stored reads back as a clean name: NFC, trimmed, no control characters.
     expect(k.name).toBe((k.name as string).normalize('NFC').trim());

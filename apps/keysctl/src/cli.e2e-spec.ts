@@ -61,10 +61,10 @@ describe('keysctl command line', () => {
   });
 
   it('with --json, writes an error as one JSON object on stdout and nothing on stderr', async () => {
-    const unknown = await keysctl(['keys', 'revoke', '--json'], env);
+    const unknown = await keysctl(['keys', 'rotate', '--json'], env);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe('');
-    expect(JSON.parse(unknown.stdout)).toEqual({ error: { message: 'unknown command "keys revoke"', code: 'unknown_command', commands: expect.arrayContaining(['keys create', 'db migrate']) } });
+    expect(JSON.parse(unknown.stdout)).toEqual({ error: { message: 'unknown command "keys rotate"', code: 'unknown_command', commands: expect.arrayContaining(['keys create', 'db migrate']) } });
 
     const usage = await keysctl(['keys', 'create', '--account', '1', '--type', 'gold', '--name', 'x', '--json'], env);
     expect(usage.code).toBe(2);

@@ -34,6 +34,7 @@ export class SecretScanningHttpController {
     description:
       'Revokes every reported key of ours that is live (reason leaked) and labels each report: true_positive for a key revoked because it leaked (also on a retry), false_positive otherwise. Answers 404 unless SECRET_SCANNING_PUBLIC_KEYS_FILE is set.',
   })
+  @ApiHeader({ name: 'X-Request-Id', required: false, description: "your id for the request, echoed back and stored as the events' correlation id", schema: { type: 'string' } })
   @ApiHeader({ name: SIGNATURE_HEADERS.identifier, required: true, description: "the SHA-256 identifier of GitHub's signing key", schema: { type: 'string' } })
   @ApiHeader({ name: SIGNATURE_HEADERS.signature, required: true, description: 'base64 DER ECDSA P-256 signature of the raw body (SHA-256)', schema: { type: 'string' } })
   @ApiBody({ type: [LeakReportSchema] })

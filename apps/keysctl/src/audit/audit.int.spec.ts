@@ -15,7 +15,7 @@ type ReadModelDb = Kysely<ReadModelDatabase>;
 const alice: RequestContext = { actor: { type: 'operator', name: 'alice' }, ipAddress: '203.0.113.7', userAgent: 'keysctl', correlationId: randomUUID() };
 const sweep: RequestContext = { actor: { type: 'system', name: 'expiry-sweep' }, ipAddress: null, userAgent: null, correlationId: randomUUID() };
 
-type KeyView = { id: number; type: string; name: string; prefix: string; status: string; active: boolean; createdAt: string; expiresAt: string | null };
+type KeyView = { id: number; type: string; name: string; prefix: string; status: string; active: boolean; createdAt: string; expiresAt: string | null; revokedReason: string | null; revokedAt: string | null };
 
 interface Snapshot {
   at: string;
@@ -59,6 +59,9 @@ describe('keysctl audit', () => {
         active: r.active,
         createdAt: r.created_at.toISOString(),
         expiresAt: r.expires_at?.toISOString() ?? null,
+        // This history revokes nothing (key_lookup keeps only the flag).
+        revokedReason: null,
+        revokedAt: null,
       })),
       readModel: projected.map((r) => ({
         id: r.id,
@@ -69,6 +72,8 @@ describe('keysctl audit', () => {
         active: r.active,
         createdAt: r.created_at.toISOString(),
         expiresAt: r.expires_at?.toISOString() ?? null,
+        revokedReason: r.revoked_reason,
+        revokedAt: r.revoked_at?.toISOString() ?? null,
       })),
     });
     // The next change must happen at a later millisecond than the snapshot's instant.
