@@ -19,7 +19,7 @@ const ERROR_CODES = [
   'key_deleted', 'key_expired', 'key_revoked', 'last_billing_key', 'key_exists', 'expiry_not_reached', 'concurrent_update',
 ];
 
-const KEY_FIELDS = ['active', 'createdAt', 'expiresAt', 'id', 'name', 'prefix'];
+const KEY_FIELDS = ['active', 'createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'prefix'];
 /** On the key object, not on a key just issued (which is never revoked). */
 const REVOCATION_FIELDS = ['revokedAt', 'revokedFoundAt', 'revokedReason'];
 

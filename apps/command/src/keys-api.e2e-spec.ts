@@ -50,6 +50,7 @@ describe('command HTTP API', () => {
         active: true,
         createdAt: expect.any(String),
         expiresAt: null,
+        lastUsedAt: null,
       });
       expect(Number(res.headers.get('x-keys-position'))).toBeGreaterThan(0);
       const stored = await events(res.body.id);

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { KeyType } from '@keys/domain';
 import { fromKeysTableRow } from './apply-events';
 import { type KeyRow, isActiveAt } from './key-row.projection';
+import type { KeysTableRow } from './keys.table';
 import type { ReadModelDatabase } from './read-model.database';
 import type { SecurityLogEntry } from './security-log.projection';
 
@@ -15,6 +16,8 @@ export interface KeyReadView {
   active: boolean;
   createdAt: string;
   expiresAt: string | null;
+  /** The latest VALID verification as the verifiers reported it (usage telemetry); null if never used. */
+  lastUsedAt: string | null;
   /** Set once the key is revoked (it never authenticates again); null otherwise. */
   revokedAt: string | null;
   revokedReason: 'leaked' | 'operator' | null;
@@ -23,8 +26,8 @@ export interface KeyReadView {
 }
 
 /** `active` is judged at `nowIso`: a key past its expiresAt reads as inactive even before the sweep. */
-export function toKeyReadView(row: KeyRow, nowIso: string): KeyReadView {
-  return { id: row.id, name: row.name, prefix: row.prefix, active: isActiveAt(row, nowIso), createdAt: row.createdAt, expiresAt: row.expiresAt, ...revocationView(row) };
+export function toKeyReadView(row: KeyRow & { lastUsedAt?: string | null }, nowIso: string): KeyReadView {
+  return { id: row.id, name: row.name, prefix: row.prefix, active: isActiveAt(row, nowIso), createdAt: row.createdAt, expiresAt: row.expiresAt, lastUsedAt: row.lastUsedAt ?? null, ...revocationView(row) };
 }
 
 /** The revocation fields of the key object (null on a key never revoked). */
@@ -32,30 +35,37 @@ export function revocationView(row: Pick<KeyRow, 'revokedAt' | 'revokedReason' |
   return { revokedAt: row.revokedAt, revokedReason: row.revokedReason, revokedFoundAt: row.revokedFoundAt };
 }
 
-/** The account's keys of one type, oldest first; deleted keys are kept in the table but never listed. */
-export async function listKeyRows(db: Db, accountId: number, keyType: KeyType): Promise<KeyRow[]> {
-  const rows = await db
-    .selectFrom('keys')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('key_type', '=', keyType)
-    .where('state', '!=', 'deleted')
-    .orderBy('id')
-    .execute();
-  return rows.map(fromKeysTableRow);
+/** A key row with its last use from `key_usage` (kept beside the read model, not derived from events). */
+export type KeyRowWithUsage = KeyRow & { lastUsedAt: string | null };
+
+const withUsage = (r: KeysTableRow & { last_used_at: Date | null }): KeyRowWithUsage => ({ ...fromKeysTableRow(r), lastUsedAt: r.last_used_at?.toISOString() ?? null });
+
+const keysWithUsage = (db: Db) =>
+  db.selectFrom('keys').leftJoin('key_usage', 'key_usage.key_id', 'keys.id').selectAll('keys').select('key_usage.last_used_at');
+
+/**
+ * The account's keys of one type, oldest first; deleted keys are kept in the table but never listed.
+ * `unusedSince`: only keys last used at or before it, a never-used key counting from its createdAt.
+ */
+export async function listKeyRows(db: Db, accountId: number, keyType: KeyType, unusedSince?: string): Promise<KeyRowWithUsage[]> {
+  let query = keysWithUsage(db)
+    .where('keys.account_id', '=', accountId)
+    .where('keys.key_type', '=', keyType)
+    .where('keys.state', '!=', 'deleted');
+  if (unusedSince !== undefined) query = query.where((eb) => eb(eb.fn.coalesce('key_usage.last_used_at', 'keys.created_at'), '<=', new Date(unusedSince)));
+  const rows = await query.orderBy('keys.id').execute();
+  return rows.map(withUsage);
 }
 
 /** One key of the account and type; undefined when missing, deleted, or someone else's. */
-export async function findKeyRow(db: Db, accountId: number, keyType: KeyType, keyId: number): Promise<KeyRow | undefined> {
-  const row = await db
-    .selectFrom('keys')
-    .selectAll()
-    .where('id', '=', keyId)
-    .where('account_id', '=', accountId)
-    .where('key_type', '=', keyType)
-    .where('state', '!=', 'deleted')
+export async function findKeyRow(db: Db, accountId: number, keyType: KeyType, keyId: number): Promise<KeyRowWithUsage | undefined> {
+  const row = await keysWithUsage(db)
+    .where('keys.id', '=', keyId)
+    .where('keys.account_id', '=', accountId)
+    .where('keys.key_type', '=', keyType)
+    .where('keys.state', '!=', 'deleted')
     .executeTakeFirst();
-  return row && fromKeysTableRow(row);
+  return row && withUsage(row);
 }
 
 export type SecurityLogView = Omit<SecurityLogEntry, 'accountId'>;
@@ -72,13 +82,21 @@ export async function securityLogPage(db: Db, accountId: number, limit: number, 
 export class ReadModelReader {
   constructor(private readonly db: Db) {}
 
-  async listKeys(accountId: number, keyType: KeyType, nowIso: string): Promise<KeyReadView[]> {
-    return (await listKeyRows(this.db, accountId, keyType)).map((row) => toKeyReadView(row, nowIso));
+  /** `unusedForDays`: only keys not used for that many days before `nowIso` (never-used ones from createdAt). */
+  async listKeys(accountId: number, keyType: KeyType, nowIso: string, unusedForDays?: number): Promise<KeyReadView[]> {
+    const unusedSince = unusedForDays === undefined ? undefined : new Date(Date.parse(nowIso) - unusedForDays * 86_400_000).toISOString();
+    return (await listKeyRows(this.db, accountId, keyType, unusedSince)).map((row) => toKeyReadView(row, nowIso));
   }
 
   async getKey(accountId: number, keyType: KeyType, keyId: number, nowIso: string): Promise<KeyReadView | undefined> {
     const row = await findKeyRow(this.db, accountId, keyType, keyId);
     return row && toKeyReadView(row, nowIso);
+  }
+
+  /** A key's last use (for a write's answer, which is not read from the read model); null if never used. */
+  async lastUsedAt(keyId: number): Promise<string | null> {
+    const row = await this.db.selectFrom('key_usage').select('last_used_at').where('key_id', '=', keyId).executeTakeFirst();
+    return row?.last_used_at.toISOString() ?? null;
   }
 
   securityLog(accountId: number, limit: number, before?: number): Promise<SecurityLogView[]> {

@@ -38,7 +38,7 @@ export abstract class CreateKeyHttpController {
     const issued = await this.keys.createKey({ accountId: caller.accountId, keyType, name: body.name, expiresAt }, requestContext(req, caller));
     res.setHeader(POSITION_HEADER, String(issued.position));
     const view = toKeyView(issued.state, this.keys.now());
-    return { id: view.id, key: issued.key, name: view.name, prefix: view.prefix, active: view.active, createdAt: view.createdAt, expiresAt: view.expiresAt };
+    return { id: view.id, key: issued.key, name: view.name, prefix: view.prefix, active: view.active, createdAt: view.createdAt, expiresAt: view.expiresAt, lastUsedAt: view.lastUsedAt };
   }
 }
 

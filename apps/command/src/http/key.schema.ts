@@ -38,6 +38,15 @@ export class KeySchema {
 
   @ApiProperty({ type: String, nullable: true, description: 'for a leak, the URL where it was reported found; otherwise null', example: null })
   revokedFoundAt!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'the latest VALID verification, accurate to the verifiers\' flush interval (USAGE_FLUSH_INTERVAL_MS, default 60 s); null if never used',
+    example: '2026-11-30T08:12:44.120Z',
+  })
+  lastUsedAt!: string | null;
 }
 
 /** A key just issued (create, roll): the only answer that ever carries the full key. */

@@ -12,9 +12,11 @@ export interface KeyView {
   revokedAt: string | null;
   revokedReason: 'leaked' | 'operator' | null;
   revokedFoundAt: string | null;
+  /** Usage telemetry from key_usage; a key just issued has never been used. */
+  lastUsedAt: string | null;
 }
 
-export function toKeyView(state: ExistingKeyState, now: string): KeyView {
+export function toKeyView(state: ExistingKeyState, now: string, lastUsedAt: string | null = null): KeyView {
   return {
     id: state.keyId,
     name: state.name,
@@ -25,6 +27,7 @@ export function toKeyView(state: ExistingKeyState, now: string): KeyView {
     revokedAt: state.revocation?.revokedAt ?? null,
     revokedReason: state.revocation?.reason ?? null,
     revokedFoundAt: state.revocation?.foundAt ?? null,
+    lastUsedAt,
   };
 }
 

@@ -6,7 +6,8 @@ import { apiClient, openKeyService, operator, startCommandApp, type RunningComma
 
 // Reads over real HTTP against the read models, with the real relay → JetStream → projector pipeline
 // behind them: nothing here waits for the projection except the read path itself.
-const NOT_REVOKED = { revokedAt: null, revokedReason: null, revokedFoundAt: null };
+/** A key never revoked and never verified. */
+const NOT_REVOKED = { revokedAt: null, revokedReason: null, revokedFoundAt: null, lastUsedAt: null };
 
 describe('read routes (keys, billing keys, security log) with read-your-writes', () => {
   let ctx: TestContext;

@@ -47,7 +47,7 @@ export abstract class RollKeyHttpController {
     );
     res.setHeader(POSITION_HEADER, String(rolled.position));
     const view = toKeyView(rolled.state, this.keys.now());
-    return { id: view.id, key: rolled.key, name: view.name, prefix: view.prefix, active: view.active, createdAt: view.createdAt, expiresAt: view.expiresAt };
+    return { id: view.id, key: rolled.key, name: view.name, prefix: view.prefix, active: view.active, createdAt: view.createdAt, expiresAt: view.expiresAt, lastUsedAt: view.lastUsedAt };
   }
 }
 

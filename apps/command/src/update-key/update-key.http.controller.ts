@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { Caller } from '@keys/auth';
 import type { KeyCommand, KeyType, VerifiedKeyIdentity } from '@keys/domain';
 import { KeyCommandService } from '@keys/key-service';
+import { ReadModelReader } from '@keys/read-models';
 import { pickExpiry } from '../http/expiry.field';
 import { KeyIdPipe } from '../http/key-id.pipe';
 import { KeyRoute, RouteKeyType } from '../http/key-route';
@@ -21,7 +22,10 @@ const UPDATE_ERRORS = { 404: ['key_not_found'], 409: ['key_expired', 'key_revoke
 @BillingApiController()
 @ApiRouteDocs()
 export abstract class UpdateKeyHttpController {
-  constructor(private readonly keys: KeyCommandService) {}
+  constructor(
+    private readonly keys: KeyCommandService,
+    private readonly readModels: ReadModelReader,
+  ) {}
 
   /** Rename, (de)activate and set or clear the expiry in one atomic change; 200 with the key after it. */
   @Put(':id')
@@ -55,7 +59,7 @@ export abstract class UpdateKeyHttpController {
       requestContext(req, caller),
     );
     if (change.position !== null) res.setHeader(POSITION_HEADER, String(change.position));
-    return toKeyView(change.state, this.keys.now());
+    return toKeyView(change.state, this.keys.now(), await this.readModels.lastUsedAt(id));
   }
 
   /** PATCH has the same partial-update semantics as PUT here (every field is optional). */
