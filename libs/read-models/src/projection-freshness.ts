@@ -86,7 +86,7 @@ export class ProjectionFreshness {
     try {
       while (this.waiters.size > 0 && !this.closed) {
         await new Promise((r) => setTimeout(r, this.pollIntervalMs));
-        const checkpoint = await readCheckpoint(this.db as never, PROJECTOR_CHECKPOINT).catch(() => -1);
+        const checkpoint = await readCheckpoint(this.db, PROJECTOR_CHECKPOINT).catch(() => -1);
         for (const waiter of [...this.waiters]) if (checkpoint >= waiter.target) waiter.resolve(checkpoint);
       }
     } finally {

@@ -18,7 +18,7 @@ export async function rebuildProjections(args: string[], out: Output): Promise<n
   // As the owner: the rebuild creates, renames and drops tables, which the app role may not do.
   const config = readCoreConfig();
   // A store that predates the read models is refused with "run keysctl db migrate": migrating is asked for.
-  const db = (await openExistingEventStore(config.databaseOwnerUrl, ownerUrlVariable())) as unknown as Kysely<ReadModelDatabase>;
+  const db: Kysely<ReadModelDatabase> = await openExistingEventStore(config.databaseOwnerUrl, ownerUrlVariable());
   try {
     const started = Date.now();
     const bar = progress('replaying');
