@@ -1,7 +1,7 @@
-// Pure projection of the `keys` read model: evolve one row over the key events, in position order.
+// Pure projection of the `keys` read model: the domain's fold of a key's events, as a row, in position order.
 // No I/O and no clock; the caller loads and stores rows.
 
-import { type DomainEvent, type EventEnvelope, type KeyEvent, type KeyType, type RevocationReason, assertNever } from '@keys/domain';
+import { type DomainEvent, type EventEnvelope, type ExistingKeyState, type KeyEvent, type KeyType, type RevocationReason, keyDecider, keyStatus } from '@keys/domain';
 
 /** Most terminal wins: deleted > revoked > expired > inactive/active (the same precedence as the domain's keyStatus). */
 export type KeyRowState = 'active' | 'inactive' | 'expired' | 'revoked' | 'deleted';
@@ -33,61 +33,58 @@ export function isKeyEvent(envelope: EventEnvelope<DomainEvent>): envelope is Ke
 }
 
 /**
- * Applies one key event to the key's row (undefined before KeyCreated). An event at or below the row's
- * lastPosition was already applied (a redelivery or a replay overlap) and changes nothing, so applying
- * the same events twice gives the same row. Returns the same object when nothing changed.
+ * Applies one key event to the key's row (undefined before KeyCreated), through the domain's own fold
+ * (`keyDecider.evolve`): the row is the domain's key state, less what the read side does not keep (the hash),
+ * plus the position. An event at or below the row's lastPosition was already applied (a redelivery or a replay
+ * overlap) and changes nothing, so applying the same events twice gives the same row; then, and for events that
+ * cannot apply (a second KeyCreated, an event for a key never seen), the same object is returned.
  */
 export function evolveKeyRow(row: KeyRow | undefined, event: KeyEventEnvelope): KeyRow | undefined {
   if (row && event.position <= row.lastPosition) return row;
-  if (event.type === 'KeyCreated') {
-    // A key id is created once; a second KeyCreated cannot come from the decider and is ignored.
-    if (row) return row;
-    const d = event.data;
-    return {
-      id: d.keyId,
-      accountId: d.accountId,
-      keyType: d.keyType,
-      name: d.name,
-      prefix: d.prefix,
-      state: 'active',
-      createdAt: event.occurredAt,
-      expiresAt: d.expiresAt,
-      revokedAt: null,
-      revokedReason: null,
-      revokedFoundAt: null,
-      updatedAt: event.occurredAt,
-      lastPosition: event.position,
-    };
-  }
-  // An event for a key the projection has never seen cannot be placed in an account; it is ignored.
-  if (!row) return row;
-  const touched = { ...row, updatedAt: event.occurredAt, lastPosition: event.position };
-  switch (event.type) {
-    case 'KeyRenamed':
-      return { ...touched, name: event.data.name };
-    case 'KeyDeactivated':
-      return { ...touched, state: row.state === 'active' ? 'inactive' : row.state };
-    case 'KeyReactivated':
-      return { ...touched, state: row.state === 'inactive' ? 'active' : row.state };
-    case 'KeyExpirySet':
-      return { ...touched, expiresAt: event.data.expiresAt };
-    case 'KeyExpired':
-      return { ...touched, state: row.state === 'deleted' || row.state === 'revoked' ? row.state : 'expired' };
-    case 'KeyDeleted':
-      return { ...touched, state: 'deleted' };
-    case 'KeyRevoked':
-      // The first revocation stands (the decider never appends a second one).
-      if (row.revokedAt !== null) return touched;
-      return {
-        ...touched,
-        state: row.state === 'deleted' ? 'deleted' : 'revoked',
-        revokedAt: event.data.revokedAt,
-        revokedReason: event.data.reason,
-        revokedFoundAt: event.data.foundAt,
-      };
-    default:
-      return assertNever(event);
-  }
+  // A key id is created once; an event for a key the projection has never seen cannot be placed in an account.
+  if ((event.type === 'KeyCreated') !== (row === undefined)) return row;
+  const state = keyDecider.evolve(row ? stateOfRow(row) : keyDecider.initialState(), event);
+  return state.exists ? rowOfState(state, event) : row;
+}
+
+/** The domain's state for a row. The read model keeps no hash and no expiredAt; the fold reads neither. */
+function stateOfRow(row: KeyRow): ExistingKeyState {
+  return {
+    exists: true,
+    keyId: row.id,
+    accountId: row.accountId,
+    keyType: row.keyType,
+    name: row.name,
+    prefix: row.prefix,
+    hash: '',
+    active: row.state === 'active',
+    expiresAt: row.expiresAt,
+    expired: row.state === 'expired',
+    expiredAt: null,
+    deleted: row.state === 'deleted',
+    revocation: row.revokedAt === null ? null : { revokedAt: row.revokedAt, reason: row.revokedReason as RevocationReason, foundAt: row.revokedFoundAt, note: null },
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function rowOfState(state: ExistingKeyState, event: KeyEventEnvelope): KeyRow {
+  return {
+    id: state.keyId,
+    accountId: state.accountId,
+    keyType: state.keyType,
+    name: state.name,
+    prefix: state.prefix,
+    // Most terminal first, without a clock: a key past expiresAt stays 'active' here until the sweep's KeyExpired.
+    state: keyStatus(state),
+    createdAt: state.createdAt ?? event.occurredAt,
+    expiresAt: state.expiresAt,
+    revokedAt: state.revocation?.revokedAt ?? null,
+    revokedReason: state.revocation?.reason ?? null,
+    revokedFoundAt: state.revocation?.foundAt ?? null,
+    updatedAt: state.updatedAt ?? event.occurredAt,
+    lastPosition: event.position,
+  };
 }
 
 /** `active` of the docs/api.md key object: usable now, so a key past its expiresAt reads as inactive before the sweep. */
