@@ -338,7 +338,7 @@ export class EventFollower {
 
   /**
    * After a store read that started after the announcement arrived: the relay publishes only committed
-   * events, so a position the store does not hold by now was never written by us.
+   * events, so a position the store does not hold by now did not come from our writers.
    */
   private settleAnnouncement(position: number): void {
     if (!this.storeFollowing) return;

@@ -16,7 +16,7 @@ export interface KeyRow {
   /** occurredAt of KeyCreated. */
   createdAt: string;
   expiresAt: string | null;
-  /** The first KeyRevoked's data; null while the key was never revoked. */
+  /** The first KeyRevoked's data; null until the key is revoked. */
   revokedAt: string | null;
   revokedReason: RevocationReason | null;
   revokedFoundAt: string | null;
@@ -41,7 +41,7 @@ export function isKeyEvent(envelope: EventEnvelope<DomainEvent>): envelope is Ke
  */
 export function evolveKeyRow(row: KeyRow | undefined, event: KeyEventEnvelope): KeyRow | undefined {
   if (row && event.position <= row.lastPosition) return row;
-  // A key id is created once; an event for a key the projection has never seen cannot be placed in an account.
+  // A key id is created once; an event for a key the projection has not seen cannot be placed in an account.
   if ((event.type === 'KeyCreated') !== (row === undefined)) return row;
   const state = keyDecider.evolve(row ? stateOfRow(row) : keyDecider.initialState(), event);
   return state.exists ? rowOfState(state, event) : row;

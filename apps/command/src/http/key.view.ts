@@ -12,7 +12,7 @@ export interface KeyView {
   revokedAt: string | null;
   revokedReason: 'leaked' | 'operator' | null;
   revokedFoundAt: string | null;
-  /** Usage telemetry from key_usage; a key just issued has never been used. */
+  /** Usage telemetry from key_usage; null for a key just issued (not used yet). */
   lastUsedAt: string | null;
 }
 
