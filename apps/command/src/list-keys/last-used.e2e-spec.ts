@@ -71,6 +71,8 @@ describe('lastUsedAt (usage telemetry) and unused_for_days', () => {
     const verifiedAt = Date.now();
     // A flush and a projector write; the bound is generous so a loaded CI machine does not make it flaky.
     await waitFor(async () => (await lastUsedAt(used.body.id)) !== null, { timeoutMs: FLUSH_MS * 25, intervalMs: 20 });
+    // Both instances verified it: let the later of their batches land too before reading the value.
+    await new Promise((r) => setTimeout(r, FLUSH_MS * 3));
     const seen = Date.parse((await lastUsedAt(used.body.id)) as string);
     expect(seen).toBeGreaterThanOrEqual(firstAt);
     expect(seen).toBeLessThanOrEqual(verifiedAt);
