@@ -1,6 +1,7 @@
 import { openEventStore } from '@keys/event-store';
 import { KeyCommandService, createKeyEventAppender } from '@keys/key-service';
 import { type AppProcess, startApp, waitForHttp } from './app-process';
+import { CpuMeter } from './cpu-meter';
 import type { BenchEnv } from './bench-env';
 import { type BenchResult, round, throughput } from './bench-result';
 import { httpClient } from './http-client';
@@ -20,23 +21,31 @@ export async function httpCreateThroughput(env: BenchEnv, baseline: number, conc
   // The system as deployed: the command authenticates billing keys through the verifier.
   const verifiers: AppProcess[] = [];
   for (let i = 0; i < verifierCount; i++) verifiers.push(startApp('verifier', { ...shared, PORT: String(3902 + 10 * i) }));
-  const app = startApp('command', { RATE_LIMIT_PER_SECOND: '0', ...(waitForVerifiers ? {} : { VERIFY_PROPAGATION_TIMEOUT_MS: '0' }), ...shared, PORT: port });
+  const app = startApp('command', { RATE_LIMIT_PER_SECOND: '0', ...(waitForVerifiers ? {} : { VERIFY_PROPAGATION_TIMEOUT_MS: '0' }), ...experimentEnv(), ...shared, PORT: port });
   try {
     for (let i = 0; i < verifierCount; i++) await waitForHttp(`http://127.0.0.1:${3902 + 10 * i}/health/ready`);
     await waitForHttp(`http://127.0.0.1:${port}/health/ready`);
     const headers = { authorization: `Bearer ${account.billingKey.key}`, 'content-type': 'application/json' };
     const body = JSON.stringify({ name: 'bench' });
     const client = httpClient(`http://127.0.0.1:${port}`, concurrency);
+    const meter = CpuMeter.start({ command: app, ...Object.fromEntries(verifiers.map((v, i) => [`verifier${i + 1}`, v])) });
+    const started = process.hrtime.bigint();
     const value = await throughput(concurrency, durationMs, async () => {
       const res = await client.call('POST', '/api/keys', headers, body);
       if (res.status !== 201) throw new Error(`POST /api/keys answered ${res.status}`);
     });
+    const cpu = meter.perOperation(value * (Number(process.hrtime.bigint() - started) / 1e9));
     client.close();
     const ratio = value / baseline;
     const name = `http_create_throughput${verifierCount === 1 ? '' : `_${verifierCount}v`}${waitForVerifiers ? '' : '_nowait'}`;
-    return { name, value: round(value), unit: 'requests/s', baseline: round(baseline), ratio: round(ratio), target: 'ratio >= 0.5', met: ratio >= 0.5 };
+    return { name, value: round(value), unit: 'requests/s', baseline: round(baseline), ratio: round(ratio), target: 'ratio >= 0.5', met: ratio >= 0.5, notes: cpu };
   } finally {
     await app.stop();
     for (const v of verifiers) await v.stop();
   }
+}
+
+/** BENCH_COMMAND_ENV: extra settings for the command process as JSON, for experiments (e.g. `{"RUN_RELAY":"false"}`). */
+function experimentEnv(): Record<string, string> {
+  return process.env.BENCH_COMMAND_ENV ? (JSON.parse(process.env.BENCH_COMMAND_ENV) as Record<string, string>) : {};
 }

@@ -4,6 +4,7 @@ import { connectNats, verifySubject } from '@keys/bus';
 import { openEventStore } from '@keys/event-store';
 import { KeyCommandService, createKeyEventAppender } from '@keys/key-service';
 import { type AppProcess, cpuSecondsOf, startApp, startScript, waitForHttp } from './app-process';
+import { writeSyscallsOf } from './cpu-meter';
 import type { BenchEnv } from './bench-env';
 import { type BenchResult, percentile, round, throughput } from './bench-result';
 
@@ -67,6 +68,8 @@ export async function verifyBenchmarks(env: BenchEnv, durationMs: number, wanted
           baseline_responder_cpu_us: round(theirs.responderUs, 1),
           generator_cpu_us: round(ours.generatorUs, 1),
           nats_cpu_us: round(ours.natsUs, 1),
+          responder_writes_per_answer: round(ours.writesPerAnswer, 3),
+          baseline_writes_per_answer: round(theirs.writesPerAnswer, 3),
         },
       });
     }
@@ -97,9 +100,9 @@ export async function verifyBenchmarks(env: BenchEnv, durationMs: number, wanted
 }
 
 /** Runs a throughput measurement and reports CPU µs per answer of the responder, this process and nats-server. */
-async function withCpu(responder: AppProcess, run: () => Promise<number>): Promise<{ rate: number; responderUs: number; generatorUs: number; natsUs: number }> {
+async function withCpu(responder: AppProcess, run: () => Promise<number>): Promise<{ rate: number; responderUs: number; generatorUs: number; natsUs: number; writesPerAnswer: number }> {
   const nats = natsServerPid();
-  const before = { responder: responder.cpuSeconds(), generator: cpuSecondsOf(undefined), nats: nats ? cpuSecondsOf(nats) : 0 };
+  const before = { responder: responder.cpuSeconds(), generator: cpuSecondsOf(undefined), nats: nats ? cpuSecondsOf(nats) : 0, writes: writeSyscallsOf(responder.child.pid) };
   const started = process.hrtime.bigint();
   const rate = await run();
   const answers = rate * (Number(process.hrtime.bigint() - started) / 1e9);
@@ -109,6 +112,7 @@ async function withCpu(responder: AppProcess, run: () => Promise<number>): Promi
     responderUs: perAnswer(responder.cpuSeconds() - before.responder),
     generatorUs: perAnswer(cpuSecondsOf(undefined) - before.generator),
     natsUs: nats ? perAnswer(cpuSecondsOf(nats) - before.nats) : NaN,
+    writesPerAnswer: (writeSyscallsOf(responder.child.pid) - before.writes) / answers,
   };
 }
 

@@ -6,7 +6,7 @@ import { ProjectorModule } from './projector.module';
 
 /** Builds the projector app (used by main and by the tests): the consumer plus /health, /health/ready, /metrics. */
 export async function createProjectorApp(config: ProjectorConfig, options: { quiet?: boolean } = {}): Promise<INestApplication> {
-  const app = await createLoggedHttpApp(ProjectorModule.forRoot(config), 'projector', config.logging, options);
+  const app = await createLoggedHttpApp(ProjectorModule.forRoot(config), 'projector', config.logging, { ...options, requestLogging: false });
   configureHttpApp(app);
   return app;
 }

@@ -6,7 +6,7 @@ import { VerifierModule } from './verifier.module';
 
 /** Builds the verifier app: NATS verify responder plus /health, /health/ready and /metrics over HTTP. */
 export async function createVerifierApp(config: VerifierConfig, options: { quiet?: boolean } = {}): Promise<INestApplication> {
-  const app = await createLoggedHttpApp(VerifierModule.forRoot(config), 'verifier', config.logging, options);
+  const app = await createLoggedHttpApp(VerifierModule.forRoot(config), 'verifier', config.logging, { ...options, requestLogging: false });
   configureHttpApp(app);
   return app;
 }
