@@ -35,6 +35,8 @@ export interface CommandConfig extends CoreConfig {
    * POST /api/secret-scanning/alerts answers 404 (docs/security.md, Leaked keys).
    */
   secretScanningPublicKeysFile: string | null;
+  /** How often the last use of each billing key that authenticated here is written to key_usage (lastUsedAt). */
+  usageFlushIntervalMs: number;
 }
 
 export function readCommandConfig(env: NodeJS.ProcessEnv = process.env): CommandConfig {
@@ -55,6 +57,7 @@ export function readCommandConfig(env: NodeJS.ProcessEnv = process.env): Command
     verifyPropagationTimeoutMs: readEnv.int(env, 'VERIFY_PROPAGATION_TIMEOUT_MS', 1000, { min: 0, max: 60_000 }),
     verifierLivenessMs: readEnv.int(env, 'VERIFIER_LIVENESS_MS', 1000, { min: 100, max: 60_000 }),
     secretScanningPublicKeysFile: env.SECRET_SCANNING_PUBLIC_KEYS_FILE?.trim() || null,
+    usageFlushIntervalMs: readEnv.int(env, 'USAGE_FLUSH_INTERVAL_MS', 60_000, { min: 10, max: 3_600_000 }),
   };
 }
 

@@ -1,13 +1,13 @@
 import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { sql } from 'kysely';
-import { KEY_VERIFIER, KeyAuthGuard, NatsKeyVerifier } from '@keys/auth';
+import { KEY_VERIFIER, KeyAuthGuard } from '@keys/auth';
 import { NatsHolder, VerifierPropagation, ensureKeyStream } from '@keys/bus';
 import { AppendNotifications, EventAppender, SessionLock, openEventStoreWhenReady } from '@keys/event-store';
 import { type CommandDb, KeyCommandService, createKeyEventAppender } from '@keys/key-service';
 import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
 import { ProjectionFreshness, ReadModelReader } from '@keys/read-models';
-import { FallbackKeyVerifier } from './auth/fallback-key.verifier';
-import { LocalKeyVerifier } from './auth/local-key.verifier';
+import { BillingKeyUsage } from './auth/billing-key-usage';
+import { StoreKeyVerifier } from './auth/store-key.verifier';
 import { COMMAND_CONFIG, type CommandConfig } from './command.config';
 import { BillingKeyAuthGuard } from './http/billing-key-auth.guard';
 import { RateLimitGuard } from './http/rate-limit.guard';
@@ -84,14 +84,15 @@ const RELAY_LOCK_KEY = 7_362_010_002;
     { provide: EventAppender, inject: [COMMAND_DB], useFactory: (db: CommandDb) => createKeyEventAppender(db) },
     { provide: KeyCommandService, inject: [COMMAND_DB, EventAppender], useFactory: (db: CommandDb, appender: EventAppender) => new KeyCommandService(db, appender) },
     {
+      provide: BillingKeyUsage,
+      inject: [COMMAND_DB, COMMAND_CONFIG],
+      useFactory: (db: CommandDb, config: CommandConfig) => new BillingKeyUsage(db, config.usageFlushIntervalMs),
+    },
+    {
+      // Billing keys are judged from the command's own key_lookup, in batches (StoreKeyVerifier).
       provide: KEY_VERIFIER,
-      inject: [COMMAND_DB, NatsHolder, COMMAND_CONFIG],
-      useFactory: (db: CommandDb, nats: NatsHolder, config: CommandConfig) =>
-        new FallbackKeyVerifier(
-          // No retries: the local lookup is the better answer when no verifier is subscribed.
-          new NatsKeyVerifier(() => (nats.connected ? nats.current : null), { subjectPrefix: config.subjectPrefix, timeoutMs: 250, noResponderRetries: 0, timeoutRetries: 0 }),
-          new LocalKeyVerifier(db),
-        ),
+      inject: [COMMAND_DB, BillingKeyUsage],
+      useFactory: (db: CommandDb, usage: BillingKeyUsage) => new StoreKeyVerifier(db, (verdict, nowMs) => usage.record(verdict.key.id, nowMs)),
     },
     { provide: AppendNotifications, inject: [COMMAND_CONFIG], useFactory: (config: CommandConfig) => new AppendNotifications(config.databaseUrl) },
     {
@@ -128,6 +129,7 @@ export class CommandModule implements OnApplicationBootstrap, OnApplicationShutd
     private readonly sweep: ExpirySweep,
     private readonly readiness: ReadinessRegistry,
     private readonly propagation: VerifierPropagation,
+    private readonly usage: BillingKeyUsage,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -143,11 +145,13 @@ export class CommandModule implements OnApplicationBootstrap, OnApplicationShutd
     );
     if (this.config.runRelay) this.relay.start();
     if (this.config.runExpirySweep) this.sweep.start();
+    this.usage.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.propagation.close();
     await this.sweep.stop();
+    await this.usage.stop();
     await this.relay.stop();
     await this.appender.close();
     await this.notifications.close();

@@ -148,6 +148,16 @@ export async function findKeyByHash(db: Kysely<Database>, hash: string): Promise
   return db.selectFrom('key_lookup').selectAll().where('hash', '=', hash).executeTakeFirst();
 }
 
+/** The rows of the keys with these hashes (unique), in one statement; unknown hashes have none. */
+export async function findKeysByHash(db: Kysely<Database>, hashes: readonly string[]): Promise<KeyLookupRow[]> {
+  if (hashes.length === 0) return [];
+  return db
+    .selectFrom('key_lookup')
+    .selectAll()
+    .where(sql<boolean>`hash = any(${[...hashes]}::text[])`)
+    .execute();
+}
+
 /** Active (so not revoked), undeleted, unexpired billing keys of the account as of `now`. */
 export async function countUsableBillingKeys(trx: Kysely<Database>, accountId: number, now: string): Promise<number> {
   const row = await trx

@@ -39,7 +39,7 @@ describe('lastUsedAt (usage telemetry) and unused_for_days', () => {
 
   beforeAll(async () => {
     ctx = await createTestContext();
-    command = await startCommandApp(ctx);
+    command = await startCommandApp(ctx, { usageFlushIntervalMs: FLUSH_MS });
     projector = await createProjectorApp(
       readProjectorConfig({ DATABASE_URL: ctx.databaseUrl, NATS_URL: ctx.natsUrl, KEYS_STREAM: ctx.streamName, KEYS_SUBJECT_PREFIX: ctx.subjectPrefix }),
       { quiet: true },
@@ -88,8 +88,11 @@ describe('lastUsedAt (usage telemetry) and unused_for_days', () => {
     expect(await lastUsedAt(unused.body.id)).toBeNull();
     // The write answers carry it too.
     expect((await acme.put(`/api/keys/${used.body.id}`, { name: 'Used again' })).body.lastUsedAt).toBe(new Date(seen).toISOString());
-    // Billing keys: the command authenticates this very caller through the verifiers.
+    // Billing keys: the command authenticates this very caller itself and records the use (BillingKeyUsage).
     await waitFor(async () => (await acme.get('/api/billing-keys')).body.keys[0].lastUsedAt !== null, { timeoutMs: 5000 });
+    const billingUsedAt = Date.parse((await acme.get('/api/billing-keys')).body.keys[0].lastUsedAt as string);
+    expect(billingUsedAt).toBeGreaterThanOrEqual(firstAt - 1000);
+    expect(billingUsedAt).toBeLessThanOrEqual(Date.now());
   });
 
   it('never moves backwards: a restarted instance, a late batch, or one from the future', async () => {
