@@ -6,8 +6,8 @@ import type { LargeStore } from './million-events.fixture';
 
 /**
  * rebuild_throughput: events/s of `rebuildReadModels` (the code behind `keysctl projections rebuild`, with its
- * default batch of 1,000: replay into fresh tables, then the locked swap) over the large store, against a
- * raw keyset scan of the same events.
+ * default batch of 1,000: the set-based replay into fresh tables, their indexes, then the locked swap) over the
+ * large store, against a raw keyset scan of the same events.
  */
 export async function rebuildThroughput(store: LargeStore): Promise<BenchResult> {
   const scan = await keysetScan(store.databaseUrl);

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { SessionLock, headPosition, readAllFrom, readCheckpoint, saveCheckpoint, toPublicEnvelope } from '@keys/event-store';
 import { applyEvents } from './apply-events';
+import { bulkReplayInto } from './bulk-replay';
 import { lockProjectorCheckpoint } from './projector-checkpoint';
 import {
   LIVE_TABLES,
@@ -25,6 +26,7 @@ export interface RebuildProgress {
 }
 
 export interface RebuildOptions {
+  /** Events per transaction while following the projector and in the swap's tail (the replay up to H is set-based). */
   batchSize?: number;
   onProgress?: (progress: RebuildProgress) => void;
   /** Runs right before the locked swap (a seam for tests that move the projector in between). */
@@ -97,9 +99,10 @@ export async function replayInto(
 
 /**
  * Rebuilds `keys` and `security_log` from the event store while the projector keeps consuming and reads
- * keep answering: replay into fresh tables up to the head H, follow the live checkpoint until close to
- * it, then in one transaction holding the projector's checkpoint lock apply what the projector committed
- * meanwhile (or, if the replay is ahead, move the checkpoint up to H) and swap the tables by renaming.
+ * keep answering: fill fresh tables with the read models of the events up to the head H (set-based, in SQL:
+ * bulkReplayInto), follow the live checkpoint event by event until close to it, then in one transaction holding
+ * the projector's checkpoint lock apply what the projector committed meanwhile (or, if the replay is ahead, move
+ * the checkpoint up to H) and swap the tables by renaming.
  * `key_usage` is deliberately not among the swapped tables: it is usage telemetry, not derived from the events,
  * so a rebuild could not recreate it and leaves it as it is.
  */
@@ -113,12 +116,10 @@ export async function rebuildReadModels(db: Db, databaseUrl: string, options: Re
     await createTablesLikeLive(db, REBUILD_TABLES);
     const head = await headPosition(db);
     report({ phase: 'replay', position: 0, target: head });
-    let built = await replayInto(db, REBUILD_TABLES, {
-      to: head,
-      batchSize,
-      onBatch: (position) => report({ phase: 'replay', position, target: head }),
-    });
-    built = head;
+    // Up to H in bulk (set-based SQL); what the projector commits meanwhile is little and follows event by event.
+    await bulkReplayInto(db, REBUILD_TABLES, head);
+    let built = head;
+    report({ phase: 'replay', position: head, target: head });
 
     // Follow the projector outside the lock so the locked swap only has a short tail to apply.
     for (;;) {
