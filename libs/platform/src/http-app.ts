@@ -16,6 +16,9 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
 export function configureHttpApp(app: INestApplication, options: { trustProxy?: boolean; signedBodyRoutes?: Record<string, string> } = {}): void {
   const instance = app.getHttpAdapter().getInstance() as express.Express;
   instance.disable('x-powered-by');
+  // No ETag on answers: every route is authenticated and answers change with each write, so no client revalidates,
+  // and Express would hash every JSON body to make one.
+  instance.disable('etag');
   instance.set('trust proxy', options.trustProxy ? true : false);
   app.use(httpMetrics);
   app.use(correlationId);
