@@ -37,7 +37,7 @@ export class ReadModelSink implements FollowerSink {
     this.checkpoint = Math.max(this.checkpoint, result.checkpoint);
     applied.inc(result.applied);
     checkpointGauge.set(this.checkpoint);
-    // projectFromStore reads until a batch comes back empty: the checkpoint is the head it saw.
+    // projectFromStore reads until a batch comes back short of full: the checkpoint is the head it saw.
     return { head: result.checkpoint };
   }
 

@@ -43,23 +43,37 @@ export interface ProjectedBatch {
 
 /**
  * Reads events after the checkpoint straight from the event store, one locked transaction per batch,
- * until the store's head: for start-up, a relay or NATS outage, or a hole too large for one batch.
+ * until the store's head: what the projector runs at every wake-up (NOTIFY, a doorbell, the poll).
+ * A batch shorter than `batchSize` reached the head as the read saw it, so no further transaction is spent
+ * confirming that nothing follows; a wake-up with nothing new costs one short transaction.
  */
 export async function projectFromStore(db: Db, batchSize: number, stopAt = Number.POSITIVE_INFINITY): Promise<ProjectedBatch> {
   let total = 0;
   for (;;) {
     const result = await db.transaction().execute(async (trx) => {
-      await withoutFlushWait(trx);
-      const checkpoint = await lockProjectorCheckpoint(trx);
-      if (checkpoint >= stopAt) return { checkpoint, applied: 0, fetched: 0 };
-      const stored = await readAllAfter(trx, checkpoint, Math.min(batchSize, stopAt - checkpoint));
-      if (stored.length === 0) return { checkpoint, applied: 0, fetched: 0 };
+      const checkpoint = await lockCheckpointForBatch(trx);
+      if (checkpoint >= stopAt) return { checkpoint, applied: 0, full: false };
+      const limit = Math.min(batchSize, stopAt - checkpoint);
+      const stored = await readAllAfter(trx, checkpoint, limit);
+      if (stored.length === 0) return { checkpoint, applied: 0, full: false };
       const last = stored[stored.length - 1].position;
       await applyEvents(trx, stored.map(toPublicEnvelope), LIVE_TABLES);
       await saveCheckpoint(trx, PROJECTOR_CHECKPOINT, last);
-      return { checkpoint: last, applied: stored.length, fetched: stored.length };
+      return { checkpoint: last, applied: stored.length, full: stored.length === limit };
     });
     total += result.applied;
-    if (result.applied === 0) return { checkpoint: result.checkpoint, applied: total, fetched: total };
+    if (!result.full) return { checkpoint: result.checkpoint, applied: total, fetched: total };
   }
+}
+
+/**
+ * lockProjectorCheckpoint and withoutFlushWait in one round trip: `set_config(..., true)` is SET LOCAL, and the
+ * row is locked by the same statement. Only when the row does not exist yet (a new store) is it created first.
+ */
+async function lockCheckpointForBatch(trx: Db): Promise<number> {
+  const { rows } = await sql<{ position: number }>`
+    select position, set_config('synchronous_commit', 'off', true) from checkpoints where name = ${PROJECTOR_CHECKPOINT} for update`.execute(trx);
+  if (rows.length > 0) return Number(rows[0].position);
+  await withoutFlushWait(trx);
+  return lockProjectorCheckpoint(trx);
 }
