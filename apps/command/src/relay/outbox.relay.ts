@@ -160,8 +160,8 @@ export class OutboxRelay {
         this.position = last;
       }
     }
-    const head = await headPosition(this.db);
-    relayLag.set(Math.max(0, head - this.position));
+    // A batch short of full reached the head as its read saw it; only after a full one is the head worth a query.
+    relayLag.set(batch.length < this.settings.batchSize ? 0 : Math.max(0, (await headPosition(this.db)) - this.position));
     return true;
   }
 }
