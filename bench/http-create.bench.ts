@@ -6,6 +6,8 @@ import type { BenchEnv } from './bench-env';
 import { type BenchResult, round, throughput } from './bench-result';
 import { httpClient } from './http-client';
 
+const WARM_UP_MS = 2000;
+
 /**
  * POST /api/keys per second at `concurrency` in flight, over real HTTP to the command app in its own process, with
  * `verifierCount` verifier processes (each create answers once every verifier has applied it; `_nowait`: the wait
@@ -28,12 +30,15 @@ export async function httpCreateThroughput(env: BenchEnv, baseline: number, conc
     const headers = { authorization: `Bearer ${account.billingKey.key}`, 'content-type': 'application/json' };
     const body = JSON.stringify({ name: 'bench' });
     const client = httpClient(`http://127.0.0.1:${port}`, concurrency);
-    const meter = CpuMeter.start({ command: app, ...Object.fromEntries(verifiers.map((v, i) => [`verifier${i + 1}`, v])) });
-    const started = process.hrtime.bigint();
-    const value = await throughput(concurrency, durationMs, async () => {
+    const create = async () => {
       const res = await client.call('POST', '/api/keys', headers, body);
       if (res.status !== 201) throw new Error(`POST /api/keys answered ${res.status}`);
-    });
+    };
+    // Warm up first (JIT, connection pools, the first group-commit batches), as the verify benchmarks do.
+    await throughput(concurrency, WARM_UP_MS, create);
+    const meter = CpuMeter.start({ command: app, ...Object.fromEntries(verifiers.map((v, i) => [`verifier${i + 1}`, v])) });
+    const started = process.hrtime.bigint();
+    const value = await throughput(concurrency, durationMs, create);
     const cpu = meter.perOperation(value * (Number(process.hrtime.bigint() - started) / 1e9));
     client.close();
     const ratio = value / baseline;
