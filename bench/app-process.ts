@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
@@ -13,15 +13,25 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
-/** Starts an app from source in its own process (as in production: one process per app). */
+/**
+ * Starts an app in its own process as production runs it: one process per app, the JavaScript that `npm run build`
+ * compiles (dist/apps/<app>/src/main.js), which bench/run.ts builds before any benchmark. From source through
+ * swc-node every start would also compile each module on load (about a second and 75 MB more for the verifier).
+ */
 export function startApp(app: string, env: Record<string, string>): AppProcess {
-  return startScript(`apps/${app}/src/main.ts`, env);
+  const main = `dist/apps/${app}/src/main.js`;
+  if (!existsSync(join(ROOT, main))) throw new Error(`${main} is missing: npm run bench builds the apps first (buildApps in bench/run.ts)`);
+  return startNode([main], env);
 }
 
-/** Runs a TypeScript file (path from the repository root) in its own node process. */
+/** Runs a TypeScript file of the bench itself (path from the repository root) in its own node process. */
 export function startScript(path: string, env: Record<string, string>): AppProcess {
+  return startNode(['-r', '@swc-node/register', path], env);
+}
+
+function startNode(args: string[], env: Record<string, string>): AppProcess {
   const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
-  const child = spawn(process.execPath, [...extra, '-r', '@swc-node/register', path], {
+  const child = spawn(process.execPath, [...extra, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

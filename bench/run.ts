@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,7 @@ const wanted = (name: string) => only.length === 0 || only.includes(name);
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 
 async function main(): Promise<void> {
+  buildApps();
   const runs: BenchResult[] = [];
   const env = await createBenchEnv();
   try {
@@ -60,6 +62,22 @@ async function main(): Promise<void> {
   writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify({ repeats: REPEATS, results, runs }, null, 2)}\n`);
   console.log(`\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
 }
+
+/**
+ * The started apps run compiled, as in production (bench/app-process.ts): `npm run build` without the dashboard,
+ * which no benchmark serves. Built on every run, so dist/ can never be older than the source being measured;
+ * skipped when only benchmarks that start no app are asked for.
+ */
+function buildApps(): void {
+  if (only.length > 0 && only.every((name) => NO_APPS.includes(name))) return;
+  const started = Date.now();
+  const root = join(__dirname, '..');
+  for (const tool of ['tsc', 'tsc-alias']) execFileSync(join(root, 'node_modules', '.bin', tool), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  console.error(`built the apps into dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Benchmarks that run in this process only. */
+const NO_APPS = ['append_throughput', 'rebuild_throughput'];
 
 /** One round of every wanted benchmark except the large-store ones. */
 async function measureOnce(env: BenchEnv): Promise<BenchResult[]> {

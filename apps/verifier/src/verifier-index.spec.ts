@@ -1,6 +1,8 @@
 import { type KeyEvent, evolveKey, initialKeyState, judgeKey } from '@keys/domain';
 import { generateKey } from '@keys/key-material';
-import { type IndexRow, type IndexableEvent, VerifierIndex } from './verifier-index';
+import { type ApplyOutcome, type IndexableEvent, VerifierIndex } from './verifier-index';
+import { decodeIndexRows } from './key-events.reader';
+import { binaryCopy, copyRowOf } from './binary-copy.spec-helper';
 import { verifiableOf } from './verifiable-state.spec-helper';
 
 const NOW = Date.parse('2030-06-01T12:00:00.000Z');
@@ -17,20 +19,11 @@ function created(position: number, keyId: number, type: 'proxy' | 'billing' = 'p
 
 const at = (position: number, event: KeyEvent): IndexableEvent => ({ ...event, position }) as IndexableEvent;
 
-/** The event as the catch-up reads it: what `data->>'field'` gives, null for a field the type lacks. */
-function rowOf(event: IndexableEvent): IndexRow {
-  const data = event.data as Record<string, unknown>;
-  const field = <T>(name: string) => (name in data ? (data[name] as T) : null);
-  return {
-    position: event.position,
-    type: event.type,
-    keyId: field<number>('keyId'),
-    accountId: field<number>('accountId'),
-    keyType: field<string>('keyType'),
-    name: field<string>('name'),
-    hash: field<string>('hash'),
-    expiresAt: field<string | null>('expiresAt'),
-  };
+/** Applies the event as the catch-up reads it: the row Postgres's COPY writes for it, decoded. */
+function applyAsRead(index: VerifierIndex, event: IndexableEvent): ApplyOutcome {
+  let outcome: ApplyOutcome | undefined;
+  decodeIndexRows(binaryCopy([copyRowOf(event)]), (row) => (outcome = index.applyRow(row)));
+  return outcome as ApplyOutcome;
 }
 
 describe('VerifierIndex', () => {
@@ -67,11 +60,11 @@ describe('VerifierIndex', () => {
     const fromRows = new VerifierIndex();
     const { key, event } = created(1, 1);
     index.apply(event);
-    fromRows.applyRow(rowOf(event));
+    applyAsRead(fromRows, event);
     let state = evolveKey(initialKeyState(), event);
     later.forEach((e, i) => {
       expect(index.apply(at(i + 2, e))).toBe('applied');
-      expect(fromRows.applyRow(rowOf(at(i + 2, e)))).toBe('applied');
+      expect(applyAsRead(fromRows, at(i + 2, e))).toBe('applied');
       state = evolveKey(state, e);
     });
     const fromIndex = judgeKey(index.lookup(key), 'proxy', NOW);
@@ -133,7 +126,7 @@ describe('VerifierIndex', () => {
     const index = new VerifierIndex();
     const keys = Array.from({ length: 3000 }, (_, i) => {
       const { key, event } = created(i + 1, i + 1, i % 2 ? 'billing' : 'proxy');
-      expect(index.applyRow(rowOf(event))).toBe('applied');
+      expect(applyAsRead(index, event)).toBe('applied');
       return key;
     });
     index.apply(at(3001, { type: 'KeyRenamed', data: { keyId: 1234, name: 'renamed' } }));

@@ -8,6 +8,8 @@ export type IndexableEvent = DomainEvent & { position: number };
 /**
  * One event as the catch-up reads it: Postgres extracts the few fields the index folds from the jsonb `data`
  * (parsing whole documents in JS was the largest cost of a cold start). A field the type does not carry is null.
+ * The hash and the name stay UTF-8 bytes where they arrived (`bytes`, at an offset, length -1 for null): the hash
+ * becomes the digest and the name goes into the index's name buffer without a string in between.
  */
 export interface IndexRow {
   position: number;
@@ -15,10 +17,13 @@ export interface IndexRow {
   keyId: number | null;
   accountId: number | null;
   keyType: string | null;
-  name: string | null;
-  /** SHA-256 hex of the key (KeyCreated). */
-  hash: string | null;
   expiresAt: string | null;
+  bytes: Uint8Array;
+  /** SHA-256 hex of the key (KeyCreated). */
+  hashAt: number;
+  hashLength: number;
+  nameAt: number;
+  nameLength: number;
 }
 
 /**
@@ -39,6 +44,10 @@ const REVOKED = 32;
 const INITIAL_CAPACITY = 1024;
 /** Room reserved per key for its name when sizing for a catch-up (names grow the buffer further if longer). */
 const TYPICAL_NAME_BYTES = 16;
+/** Fewer keys than this waiting for the digest table go in one by one; more are sorted first (insertPending). */
+const SORTED_INSERT_MIN = 4096;
+/** insertPending sorts by this many high bits of the bucket: parts of 16 KB at a million keys, within the L1 cache. */
+const PARTITION_BITS = 10;
 /** Encoded answers kept per index; a bound so that verifying every key once cannot grow memory without end. */
 const MAX_CACHED_ANSWERS = 100_000;
 
@@ -59,7 +68,7 @@ export function digestOfKey(key: string): Uint8Array {
  * through an open-addressing table keyed by the digest's first 32 bits (SHA-256 output is uniform, so that
  * is a hash already). Only keys with an expiry have an entry in a Map. The display prefix is not stored:
  * it is the presented key's first 8 characters (KeyCreated's prefix is by construction), known at every
- * lookup. About 85 bytes per key in all.
+ * lookup. About 95 bytes per key in all.
  */
 export class VerifierIndex {
   private capacity = 0;
@@ -75,7 +84,11 @@ export class VerifierIndex {
   private nameBytesUsed = 0;
   /** expiresAt as given (the answer repeats it) and its epoch ms, for keys with the EXPIRES flag only. */
   private readonly expiries = new Map<number, { iso: string; ms: number | null }>();
-  /** slot + 1 per bucket, 0 for empty; a power of two. */
+  /**
+   * Per bucket (a power of two of them) two numbers side by side: slot + 1 (0 for empty) and the digest's second
+   * 32 bits. Probing compares those before the digest itself, so passing a bucket costs no read in `digests` (a
+   * cache miss each, at a million keys: most of the time a catch-up spent inserting).
+   */
   private buckets = new Int32Array(0);
   /**
    * slot + 1 by key id, 0 for none. Key ids come from a sequence, so this is dense; an id far beyond the
@@ -84,6 +97,8 @@ export class VerifierIndex {
   private slotById = new Int32Array(0);
   private readonly slotByOddId = new Map<number, number>();
   private readonly answers = new Map<number, Uint8Array>();
+  /** Slots below this are in the digest table; the others wait for the next lookup (insertPending). */
+  private inTable = 0;
   private appliedPosition = 0;
 
   constructor() {
@@ -107,16 +122,21 @@ export class VerifierIndex {
 
   /** The slot of the key with this SHA-256 digest, or -1. */
   slotOf(digest: Uint8Array): number {
-    const mask = this.buckets.length - 1;
+    if (this.inTable < this.count) this.insertPending();
+    const buckets = this.buckets;
+    const mask = (buckets.length >> 1) - 1;
     const digests = this.digests;
-    let bucket = (digest[0] | (digest[1] << 8) | (digest[2] << 16) | (digest[3] << 24)) & mask;
+    const tag = word(digest, 4);
+    let bucket = word(digest, 0) & mask;
     for (;;) {
-      const entry = this.buckets[bucket];
+      const entry = buckets[2 * bucket];
       if (entry === 0) return -1;
-      const offset = (entry - 1) * DIGEST_BYTES;
-      let i = 0;
-      while (i < DIGEST_BYTES && digests[offset + i] === digest[i]) i++;
-      if (i === DIGEST_BYTES) return entry - 1;
+      if (buckets[2 * bucket + 1] === tag) {
+        const offset = (entry - 1) * DIGEST_BYTES;
+        let i = 0;
+        while (i < DIGEST_BYTES && digests[offset + i] === digest[i]) i++;
+        if (i === DIGEST_BYTES) return entry - 1;
+      }
       bucket = (bucket + 1) & mask;
     }
   }
@@ -160,68 +180,37 @@ export class VerifierIndex {
     this.reserveNameBytes(keys * TYPICAL_NAME_BYTES);
   }
 
-  /** Applies the event only when it is the next position; idempotent for anything already applied. */
+  /**
+   * Applies the event only when it is the next position; idempotent for anything already applied. The fold of
+   * whole events (tests compare it with the domain's), through the same `applyRow` as the catch-up.
+   */
   apply(event: IndexableEvent): ApplyOutcome {
-    if (event.position <= this.appliedPosition) return 'duplicate';
-    if (event.position !== this.appliedPosition + 1) return 'gap';
-    this.foldEvent(event);
-    this.appliedPosition = event.position;
-    return 'applied';
+    return this.applyRow(rowOfEvent(event));
   }
 
-  /** `apply` for a row of the catch-up read: the same rule, the same fold. */
+  /** Applies the row only when it is the next position; idempotent for anything already applied. */
   applyRow(row: IndexRow): ApplyOutcome {
     if (row.position <= this.appliedPosition) return 'duplicate';
     if (row.position !== this.appliedPosition + 1) return 'gap';
-    this.fold(row.type, row.keyId, row.accountId, row.keyType, row.name, row.hash, row.expiresAt);
+    this.fold(row);
     this.appliedPosition = row.position;
     return 'applied';
   }
 
-  private foldEvent(event: DomainEvent): void {
-    switch (event.type) {
-      case 'AccountCreated':
-        return;
-      case 'KeyCreated': {
-        const d = event.data;
-        return this.fold(event.type, d.keyId, d.accountId, d.keyType, d.name, d.hash, d.expiresAt);
-      }
-      case 'KeyRenamed':
-        return this.fold(event.type, event.data.keyId, null, null, event.data.name, null, null);
-      case 'KeyExpirySet':
-        return this.fold(event.type, event.data.keyId, null, null, null, null, event.data.expiresAt);
-      case 'KeyDeactivated':
-      case 'KeyReactivated':
-      case 'KeyExpired':
-      case 'KeyDeleted':
-      case 'KeyRevoked':
-        return this.fold(event.type, event.data.keyId, null, null, null, null, null);
-      default:
-        assertNever(event);
-    }
-  }
-
-  private fold(
-    type: DomainEventType,
-    keyId: number | null,
-    accountId: number | null,
-    keyType: string | null,
-    name: string | null,
-    hashHex: string | null,
-    expiresAt: string | null,
-  ): void {
+  private fold(row: IndexRow): void {
+    const type = row.type;
     if (type === 'AccountCreated') return;
     if (type === 'KeyCreated') {
-      this.create(keyId as number, accountId as number, keyType === 'billing', name as string, hashHex as string, expiresAt);
+      this.create(row);
       return;
     }
-    const slot = keyId === null ? -1 : this.slotOfId(keyId);
+    const slot = row.keyId === null ? -1 : this.slotOfId(row.keyId);
     // Cannot happen with a store written by the decider; an event for an unknown key changes nothing (as in evolveKey).
     if (slot < 0) return;
     this.answers.delete(slot);
     switch (type) {
       case 'KeyRenamed':
-        this.setName(slot, name as string);
+        this.setName(slot, row);
         return;
       case 'KeyDeactivated':
         this.flags[slot] &= ~ACTIVE;
@@ -230,7 +219,7 @@ export class VerifierIndex {
         this.flags[slot] |= ACTIVE;
         return;
       case 'KeyExpirySet':
-        this.setExpiry(slot, expiresAt);
+        this.setExpiry(slot, row.expiresAt);
         return;
       case 'KeyExpired':
         this.flags[slot] = (this.flags[slot] | EXPIRED) & ~ACTIVE;
@@ -246,29 +235,34 @@ export class VerifierIndex {
     }
   }
 
-  private create(keyId: number, accountId: number, billing: boolean, name: string, hashHex: string, expiresAt: string | null): void {
+  private create(row: IndexRow): void {
+    if (row.hashLength < 0) throw new Error(`KeyCreated at position ${row.position} has no hash`);
     if (this.count === this.capacity) this.grow(this.capacity * 2);
     const slot = this.count;
-    const offset = slot * DIGEST_BYTES;
-    // Hex straight into the digest buffer: no intermediate Buffer or string per key.
-    this.digests.write(hashHex, offset, DIGEST_BYTES, 'hex');
+    writeDigest(this.digests, slot * DIGEST_BYTES, row.bytes, row.hashAt, row.hashLength);
     this.count++;
+    const keyId = row.keyId as number;
     this.keyIds[slot] = keyId;
-    this.accountIds[slot] = accountId;
-    this.flags[slot] = (billing ? BILLING : 0) | ACTIVE;
-    this.setName(slot, name);
-    this.setExpiry(slot, expiresAt);
+    this.accountIds[slot] = row.accountId as number;
+    this.flags[slot] = (row.keyType === 'billing' ? BILLING : 0) | ACTIVE;
+    this.setName(slot, row);
+    this.setExpiry(slot, row.expiresAt);
     this.setSlotOfId(keyId, slot);
-    this.insert(slot, false);
+    // Not in the digest table yet: see insertPending.
   }
 
-  private setName(slot: number, name: string): void {
-    // At most 3 bytes per UTF-16 unit; making room first lets one write() both encode and measure.
-    this.reserveNameBytes(name.length * 3);
-    const written = this.nameBytes.write(name, this.nameBytesUsed, 'utf8');
-    this.nameOffsets[slot] = this.nameBytesUsed;
-    this.nameLengths[slot] = written;
-    this.nameBytesUsed += written;
+  private setName(slot: number, row: IndexRow): void {
+    const length = row.nameLength;
+    if (length < 0) throw new Error(`${row.type} at position ${row.position} has no name`);
+    this.reserveNameBytes(length);
+    const from = row.bytes;
+    const to = this.nameBytes;
+    const at = this.nameBytesUsed;
+    // Names are short: a loop beats the call overhead of a native copy.
+    for (let i = 0; i < length; i++) to[at + i] = from[row.nameAt + i];
+    this.nameOffsets[slot] = at;
+    this.nameLengths[slot] = length;
+    this.nameBytesUsed += length;
   }
 
   private reserveNameBytes(room: number): void {
@@ -310,15 +304,19 @@ export class VerifierIndex {
    * this slot, as a Map.set would; `unique` skips that check when re-inserting the table's own slots.
    */
   private insert(slot: number, unique: boolean): void {
-    const mask = this.buckets.length - 1;
-    const digests = this.digests;
     const offset = slot * DIGEST_BYTES;
-    const word = digests.readInt32LE(offset);
-    let bucket = word & mask;
+    this.insertAt(slot, word(this.digests, offset) & ((this.buckets.length >> 1) - 1), word(this.digests, offset + 4), unique);
+  }
+
+  private insertAt(slot: number, home: number, tag: number, unique: boolean): void {
+    const buckets = this.buckets;
+    const mask = (buckets.length >> 1) - 1;
+    let bucket = home;
     for (;;) {
-      const entry = this.buckets[bucket];
-      if (entry === 0 || (!unique && digests.readInt32LE((entry - 1) * DIGEST_BYTES) === word && this.sameDigest(entry - 1, offset))) {
-        this.buckets[bucket] = slot + 1;
+      const entry = buckets[2 * bucket];
+      if (entry === 0 || (!unique && buckets[2 * bucket + 1] === tag && this.sameDigest(entry - 1, slot * DIGEST_BYTES))) {
+        buckets[2 * bucket] = slot + 1;
+        buckets[2 * bucket + 1] = tag;
         return;
       }
       bucket = (bucket + 1) & mask;
@@ -330,6 +328,41 @@ export class VerifierIndex {
     const other = slot * DIGEST_BYTES;
     for (let i = 0; i < DIGEST_BYTES; i++) if (digests[other + i] !== digests[offset + i]) return false;
     return true;
+  }
+
+  /**
+   * Puts the keys created since the last lookup into the digest table, before that lookup. Deferred because one at
+   * a time, at a million keys, every insert lands in a random place of a 16 MB table: a cache and TLB miss each,
+   * which was most of a catch-up's fold. Many at once are first put in order of where they land (a stable counting
+   * sort by the bucket's high bits, so two equal digests keep their order and the later still wins), so the table
+   * is filled front to back.
+   */
+  private insertPending(): void {
+    const from = this.inTable;
+    const n = this.count - from;
+    this.inTable = this.count;
+    if (n < SORTED_INSERT_MIN) {
+      for (let slot = from; slot < from + n; slot++) this.insert(slot, false);
+      return;
+    }
+    const digests = this.digests;
+    const mask = (this.buckets.length >> 1) - 1;
+    const shift = Math.max(0, Math.log2(mask + 1) - PARTITION_BITS);
+    const starts = new Int32Array((mask >>> shift) + 2);
+    for (let i = 0; i < n; i++) starts[((word(digests, (from + i) * DIGEST_BYTES) & mask) >>> shift) + 1]++;
+    for (let p = 1; p < starts.length; p++) starts[p] += starts[p - 1];
+    const slots = new Int32Array(n);
+    const homes = new Int32Array(n);
+    const tags = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const offset = (from + i) * DIGEST_BYTES;
+      const home = word(digests, offset) & mask;
+      const at = starts[home >>> shift]++;
+      slots[at] = from + i;
+      homes[at] = home;
+      tags[at] = word(digests, offset + 4);
+    }
+    for (let k = 0; k < n; k++) this.insertAt(slots[k], homes[k], tags[k], false);
   }
 
   private grow(capacity: number): void {
@@ -346,12 +379,60 @@ export class VerifierIndex {
     // Re-inserted from the old buckets rather than by slot: they hold exactly one slot per digest.
     const old = this.buckets;
     // At most ~55% full, a power of two: linear probing stays short.
-    this.buckets = new Int32Array(2 ** Math.ceil(Math.log2(capacity * 1.8)));
-    for (let bucket = 0; bucket < old.length; bucket++) if (old[bucket] !== 0) this.insert(old[bucket] - 1, true);
+    this.buckets = new Int32Array(2 * 2 ** Math.ceil(Math.log2(capacity * 1.8)));
+    for (let bucket = 0; bucket < old.length; bucket += 2) if (old[bucket] !== 0) this.insert(old[bucket] - 1, true);
   }
+}
+
+/** The 32 bits at `at`, little-endian (the digest is uniform: any 32 of its bits are a hash already). */
+function word(bytes: Uint8Array, at: number): number {
+  return bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
 }
 
 function grown<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(from: T, to: T, used: number): T {
   to.set(from.subarray(0, used));
   return to;
+}
+
+/** The row the catch-up would read for this event: the fields `data->>'field'` gives, null where the type has none. */
+export function rowOfEvent(event: IndexableEvent): IndexRow {
+  const data = event.data as Partial<Record<'keyId' | 'accountId' | 'keyType' | 'name' | 'hash' | 'expiresAt', unknown>>;
+  const hash = typeof data.hash === 'string' ? Buffer.from(data.hash, 'utf8') : null;
+  const name = typeof data.name === 'string' ? Buffer.from(data.name, 'utf8') : null;
+  return {
+    position: event.position,
+    type: event.type,
+    keyId: typeof data.keyId === 'number' ? data.keyId : null,
+    accountId: typeof data.accountId === 'number' ? data.accountId : null,
+    keyType: typeof data.keyType === 'string' ? data.keyType : null,
+    expiresAt: typeof data.expiresAt === 'string' ? data.expiresAt : null,
+    bytes: Buffer.concat([hash ?? Buffer.alloc(0), name ?? Buffer.alloc(0)]),
+    hashAt: 0,
+    hashLength: hash ? hash.length : -1,
+    nameAt: hash ? hash.length : 0,
+    nameLength: name ? name.length : -1,
+  };
+}
+
+/** Value of a hex digit by character code, -1 for any other byte. */
+const HEX = new Int8Array(256).fill(-1);
+for (let c = 0; c < 10; c++) HEX[48 + c] = c;
+for (let c = 0; c < 6; c++) HEX[97 + c] = HEX[65 + c] = 10 + c;
+
+/**
+ * The digest from the hash's hex bytes, as `Buffer.write(hex)` decodes the hash's text: the common case (64 hex
+ * digits) in a loop, anything else through Buffer.write itself, so that even a malformed hash gives the same bytes.
+ */
+function writeDigest(digests: Buffer, offset: number, bytes: Uint8Array, at: number, length: number): void {
+  if (length === 2 * DIGEST_BYTES) {
+    let i = 0;
+    for (; i < DIGEST_BYTES; i++) {
+      const high = HEX[bytes[at + 2 * i]];
+      const low = HEX[bytes[at + 2 * i + 1]];
+      if (high < 0 || low < 0) break;
+      digests[offset + i] = (high << 4) | low;
+    }
+    if (i === DIGEST_BYTES) return;
+  }
+  digests.write(Buffer.from(bytes.buffer, bytes.byteOffset + at, length).toString('utf8'), offset, DIGEST_BYTES, 'hex');
 }

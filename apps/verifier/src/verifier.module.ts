@@ -1,8 +1,8 @@
 import { type DynamicModule, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Kysely } from 'kysely';
+import { Pool } from 'pg';
 import { NatsHolder, ensureKeyStream } from '@keys/bus';
 import { EventFollower } from '@keys/event-follower';
-import { AppendNotifications, type Database, openEventStoreWhenReady } from '@keys/event-store';
+import { AppendNotifications, openEventStoreWhenReady } from '@keys/event-store';
 import { ObservabilityModule, ReadinessRegistry } from '@keys/platform';
 import { VerifierIndex } from './verifier-index';
 import { VerifierIndexSink } from './verifier-index.sink';
@@ -13,6 +13,20 @@ import { KeyUsage, UsagePublisher } from './key-usage';
 
 const VERIFIER_DB = Symbol('VERIFIER_DB');
 
+/**
+ * The verifier's connections to the store, for reads only (the catch-up and the follower share them). A plain pg
+ * pool rather than Kysely: the catch-up reads with COPY (key-events.reader.ts), which needs the driver's client.
+ * The store is migrated first, by the Kysely pool that every app opens, closed once it has done that.
+ */
+async function openReadPool(url: string): Promise<Pool> {
+  await (await openEventStoreWhenReady(url, { max: 1 })).destroy();
+  const pool = new Pool({ connectionString: url, max: 3, connectionTimeoutMillis: 3000 });
+  // As in createDatabase: a lost connection fails its reads (the follower retries), it does not crash the process.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
+}
+
 /** Answers keys.v1.verify from an in-memory key index kept equal to the event store. */
 @Module({
   imports: [ObservabilityModule],
@@ -22,8 +36,7 @@ const VERIFIER_DB = Symbol('VERIFIER_DB');
     {
       provide: VERIFIER_DB,
       inject: [VERIFIER_CONFIG],
-      // Reads only: the catch-up and the follower share a small pool.
-      useFactory: (config: VerifierConfig) => openEventStoreWhenReady(config.databaseUrl, { max: 3 }),
+      useFactory: (config: VerifierConfig) => openReadPool(config.databaseUrl),
     },
     {
       provide: NatsHolder,
@@ -38,7 +51,7 @@ const VERIFIER_DB = Symbol('VERIFIER_DB');
     {
       provide: EventFollower,
       inject: [VerifierIndex, VERIFIER_DB, NatsHolder, AppendNotifications, VERIFIER_CONFIG],
-      useFactory: (index: VerifierIndex, db: Kysely<Database>, nats: NatsHolder, notifications: AppendNotifications, config: VerifierConfig) =>
+      useFactory: (index: VerifierIndex, db: Pool, nats: NatsHolder, notifications: AppendNotifications, config: VerifierConfig) =>
         new EventFollower(new VerifierIndexSink(index, db, config.catchUpBatchSize), notifications, nats, {
           name: 'verifier',
           streamName: config.streamName,
@@ -87,7 +100,7 @@ export class VerifierModule implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     @Inject(VERIFIER_CONFIG) private readonly config: VerifierConfig,
-    @Inject(VERIFIER_DB) private readonly db: Kysely<Database>,
+    @Inject(VERIFIER_DB) private readonly db: Pool,
     private readonly nats: NatsHolder,
     private readonly notifications: AppendNotifications,
     private readonly follower: EventFollower,
@@ -125,6 +138,6 @@ export class VerifierModule implements OnApplicationBootstrap, OnApplicationShut
     await this.follower.stop();
     await this.notifications.close();
     await this.nats.close();
-    await this.db.destroy();
+    await this.db.end();
   }
 }
