@@ -6,6 +6,8 @@ import type { LargeStore } from './million-events.fixture';
 
 const MAX_SECONDS = 5;
 const MAX_RSS_MB = 300;
+/** A port no other benchmark uses: /health/ready must be this verifier's, even with another bench run on the machine. */
+const PORT = 3940;
 
 /**
  * verifier_cold_start: seconds from spawning the verifier process against the large store until it answers
@@ -17,7 +19,7 @@ export async function verifierColdStart(env: BenchEnv, store: LargeStore): Promi
   const subject = verifySubject(env.subjectPrefix);
   const payload = new TextEncoder().encode(JSON.stringify({ key: store.probeKey, scope: 'proxy' }));
   const started = process.hrtime.bigint();
-  const verifier = startApp('verifier', { DATABASE_URL: store.databaseUrl, NATS_URL: env.natsUrl, KEYS_STREAM: env.streamName, KEYS_SUBJECT_PREFIX: env.subjectPrefix, PORT: '3902' });
+  const verifier = startApp('verifier', { DATABASE_URL: store.databaseUrl, NATS_URL: env.natsUrl, KEYS_STREAM: env.streamName, KEYS_SUBJECT_PREFIX: env.subjectPrefix, PORT: String(PORT) });
   try {
     let answered = false;
     let ready = false;
@@ -30,7 +32,7 @@ export async function verifierColdStart(env: BenchEnv, store: LargeStore): Promi
         const answer = await nc.request(subject, payload, { timeout: 1000 }).catch(() => null);
         answered = answer !== null && (JSON.parse(new TextDecoder().decode(answer.data)) as { valid: boolean }).valid;
       }
-      if (!ready) ready = (await fetch('http://127.0.0.1:3902/health/ready').catch(() => null))?.status === 200;
+      if (!ready) ready = (await fetch(`http://127.0.0.1:${PORT}/health/ready`).catch(() => null))?.status === 200;
       if (!(answered && ready)) await new Promise((r) => setTimeout(r, 10));
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
