@@ -50,10 +50,19 @@ export async function verifyBenchmarks(env: BenchEnv, durationMs: number, wanted
       // Warm both up (JIT, connection buffers) before measuring.
       await requestThroughput(nc, verifySubj, payload, validAnswer.length, IN_FLIGHT, 1000);
       await requestThroughput(nc, noopSubj, payload, validAnswer.length, IN_FLIGHT, 1000);
+      // The two are measured in alternating slices, so a change in the machine's load during the run (this machine
+      // is shared and noisy) weighs on both alike instead of on whichever ran at the time.
       // CPU per answer of every process in the loop: on a small machine they share the cores, so whatever
       // the responder spends per answer is taken from the load generator and the NATS server.
-      const ours = await withCpu(verifier, () => requestThroughput(nc, verifySubj, payload, validAnswer.length, IN_FLIGHT, durationMs));
-      const theirs = await withCpu(noop, () => requestThroughput(nc, noopSubj, payload, validAnswer.length, IN_FLIGHT, durationMs));
+      const oursTotal = new CpuTotals();
+      const theirsTotal = new CpuTotals();
+      const sliceMs = durationMs / THROUGHPUT_SLICES;
+      for (let slice = 0; slice < THROUGHPUT_SLICES; slice++) {
+        oursTotal.add(await withCpu(verifier, () => requestThroughput(nc, verifySubj, payload, validAnswer.length, IN_FLIGHT, sliceMs)));
+        theirsTotal.add(await withCpu(noop, () => requestThroughput(nc, noopSubj, payload, validAnswer.length, IN_FLIGHT, sliceMs)));
+      }
+      const ours = oursTotal.perAnswer();
+      const theirs = theirsTotal.perAnswer();
       const ratio = ours.rate / theirs.rate;
       results.push({
         name: 'verify_throughput',
@@ -99,20 +108,47 @@ export async function verifyBenchmarks(env: BenchEnv, durationMs: number, wanted
   }
 }
 
-/** Runs a throughput measurement and reports CPU µs per answer of the responder, this process and nats-server. */
-async function withCpu(responder: AppProcess, run: () => Promise<number>): Promise<{ rate: number; responderUs: number; generatorUs: number; natsUs: number; writesPerAnswer: number }> {
+/** Slices of the throughput window, alternating between the verifier and the baseline. */
+const THROUGHPUT_SLICES = 5;
+
+interface CpuSlice {
+  answers: number;
+  seconds: number;
+  responder: number;
+  generator: number;
+  nats: number;
+  writes: number;
+}
+
+/** Sums of measured slices; per answer at the end. */
+class CpuTotals {
+  private total: CpuSlice = { answers: 0, seconds: 0, responder: 0, generator: 0, nats: 0, writes: 0 };
+
+  add(slice: CpuSlice): void {
+    for (const key of Object.keys(this.total) as Array<keyof CpuSlice>) this.total[key] += slice[key];
+  }
+
+  perAnswer(): { rate: number; responderUs: number; generatorUs: number; natsUs: number; writesPerAnswer: number } {
+    const { answers, seconds } = this.total;
+    const us = (cpuSeconds: number) => (cpuSeconds * 1e6) / answers;
+    return { rate: answers / seconds, responderUs: us(this.total.responder), generatorUs: us(this.total.generator), natsUs: us(this.total.nats), writesPerAnswer: this.total.writes / answers };
+  }
+}
+
+/** Runs a throughput measurement; its answers, seconds, and the CPU seconds of the responder, this process and nats-server. */
+async function withCpu(responder: AppProcess, run: () => Promise<number>): Promise<CpuSlice> {
   const nats = natsServerPid();
   const before = { responder: responder.cpuSeconds(), generator: cpuSecondsOf(undefined), nats: nats ? cpuSecondsOf(nats) : 0, writes: writeSyscallsOf(responder.child.pid) };
   const started = process.hrtime.bigint();
   const rate = await run();
-  const answers = rate * (Number(process.hrtime.bigint() - started) / 1e9);
-  const perAnswer = (seconds: number) => (seconds * 1e6) / answers;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return {
-    rate,
-    responderUs: perAnswer(responder.cpuSeconds() - before.responder),
-    generatorUs: perAnswer(cpuSecondsOf(undefined) - before.generator),
-    natsUs: nats ? perAnswer(cpuSecondsOf(nats) - before.nats) : NaN,
-    writesPerAnswer: (writeSyscallsOf(responder.child.pid) - before.writes) / answers,
+    answers: rate * seconds,
+    seconds,
+    responder: responder.cpuSeconds() - before.responder,
+    generator: cpuSecondsOf(undefined) - before.generator,
+    nats: nats ? cpuSecondsOf(nats) - before.nats : NaN,
+    writes: writeSyscallsOf(responder.child.pid) - before.writes,
   };
 }
 

@@ -72,3 +72,29 @@ describe('VerifyMessageController answers', () => {
     expect(ask(generateKey('proxy').key, 'other')).toEqual({ valid: false, code: 'BAD_REQUEST', status: 400 });
   });
 });
+
+describe('VerifyMessageController metrics', () => {
+  const counted = async (code: string): Promise<number> => {
+    const { register } = await import('prom-client');
+    const metric = (await register.getSingleMetric('keys_verifications_total')?.get())?.values.find((v) => v.labels.code === code);
+    return metric?.value ?? 0;
+  };
+  const durationCount = async (): Promise<number> => {
+    const { register } = await import('prom-client');
+    return (await register.getSingleMetric('keys_verify_duration_seconds')?.get())?.values.find((v) => (v as { metricName?: string }).metricName === 'keys_verify_duration_seconds_count')?.value ?? 0;
+  };
+
+  it('counts every answer by code at scrape time, and times a uniform sample of them (every 16th)', async () => {
+    const { index, ask } = harness();
+    const material = generateKey('proxy');
+    index.apply({ position: 1, type: 'KeyCreated', data: { keyId: 1, accountId: 1, keyType: 'proxy', name: 'k', prefix: material.prefix, hash: material.hash, expiresAt: null } });
+    const [valid, notFound, timed] = [await counted('VALID'), await counted('NOT_FOUND'), await durationCount()];
+    for (let i = 0; i < 48; i++) ask(material.key);
+    for (let i = 0; i < 16; i++) ask(generateKey('proxy').key);
+    expect(await counted('VALID')).toBe(valid + 48);
+    expect(await counted('NOT_FOUND')).toBe(notFound + 16);
+    // Counted once: a second scrape adds nothing.
+    expect(await counted('VALID')).toBe(valid + 48);
+    expect(await durationCount()).toBe(timed + 4);
+  });
+});

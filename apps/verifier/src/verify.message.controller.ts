@@ -9,10 +9,32 @@ import { KeyUsage } from './key-usage';
 import { type ReplySubjectCheck, replySubjectCheck } from './reply-subject';
 import { type VerifyRequest, encodeNestAnswer, encodeVerdict, isNestRequest, parseVerifyRequest } from './verify-request';
 
-const verifications = counter({ name: 'keys_verifications_total', help: 'Verification requests answered, by code', labelNames: ['code'] });
+// Bookkeeping on the hot path costs a few nanoseconds: prom-client's inc and observe allocate and hash labels on every
+// call (about 0.5 µs together, a quarter of an answer's handling), so answers are counted in a typed array and added
+// to the counter when it is scraped, and the duration is observed for every DURATION_SAMPLE-th answer (a uniform
+// sample: its quantiles are the answers'; the count of answers is keys_verifications_total).
+const CODES = Object.keys(VERIFY_STATUS) as VerifyCode[];
+const CODE_INDEX = Object.fromEntries(CODES.map((code, i) => [code, i])) as Record<VerifyCode, number>;
+/** Answers by code (CODES order) not yet added to the counter. */
+const uncounted = new Float64Array(CODES.length);
+counter({
+  name: 'keys_verifications_total',
+  help: 'Verification requests answered, by code',
+  labelNames: ['code'],
+  collect() {
+    for (let i = 0; i < CODES.length; i++) {
+      if (uncounted[i] === 0) continue;
+      this.labels(CODES[i]).inc(uncounted[i]);
+      uncounted[i] = 0;
+    }
+  },
+});
+const DURATION_SAMPLE = 16;
+// The first answer is observed, so the histogram has its series from the start.
+let sampleCountdown = 1;
 const duration = histogram({
   name: 'keys_verify_duration_seconds',
-  help: 'Time from receiving a verification request to handing the answer to the client library',
+  help: `Time from receiving a verification request to handing the answer to the client library, observed for every ${DURATION_SAMPLE}th answer`,
   buckets: [0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.005],
 });
 const refusedReplies = counter({
@@ -26,8 +48,6 @@ const dropped = counter({
 });
 /** Most requests held while joining; more are dropped (their callers retry). */
 const MAX_HELD = 10_000;
-// Bound once: labelling per request would hash the label set every time.
-const byCode = Object.fromEntries(Object.keys(VERIFY_STATUS).map((code) => [code, verifications.labels(code)])) as Record<VerifyCode, ReturnType<typeof verifications.labels>>;
 
 interface Answer {
   verdict: Verdict;
@@ -65,6 +85,8 @@ export class VerifyMessageController {
   private stallMs = Number.POSITIVE_INFINITY;
   private lastTickAt = Date.now();
   private onStall: () => void = () => undefined;
+  /** The presented key's digest, rewritten by every request (slotOf only compares it). */
+  private readonly digest = new Uint8Array(32);
 
   constructor(
     private readonly index: VerifierIndex,
@@ -149,7 +171,7 @@ export class VerifyMessageController {
   private judge(request: VerifyRequest, nowMs: number): Answer {
     const parsed = parseKey(request.key);
     if (!parsed.ok) return MALFORMED;
-    const slot = this.index.slotOf(digestOfKey(parsed.key));
+    const slot = this.index.slotOf(digestOfKey(parsed.key, this.digest));
     if (slot < 0) return NOT_FOUND;
     const verdict = judgeKey(this.index.keyAt(slot, parsed.prefix), request.scope, nowMs);
     if (!verdict.valid) return { verdict, bytes: encodeVerdict(verdict) };
@@ -193,7 +215,8 @@ export class VerifyMessageController {
   }
 
   private answerMessage(msg: Msg, now: number): void {
-    const started = performance.now();
+    const timed = --sampleCountdown === 0;
+    const started = timed ? performance.now() : 0;
     let answer: Answer;
     try {
       answer = this.respond(msg.data, now);
@@ -208,8 +231,11 @@ export class VerifyMessageController {
       this.logger.warn(`could not answer a verify request: ${(error as Error).message}`);
     }
     this.answered++;
-    byCode[answer.verdict.code].inc();
-    duration.observe((performance.now() - started) / 1000);
+    uncounted[CODE_INDEX[answer.verdict.code]]++;
+    if (timed) {
+      sampleCountdown = DURATION_SAMPLE;
+      duration.observe((performance.now() - started) / 1000);
+    }
   }
 
   /** Drops a request whose reply subject is not an inbox: always counted, logged at most once a minute. */
