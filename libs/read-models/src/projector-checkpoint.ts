@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { readAllAfter, saveCheckpoint, toPublicEnvelope } from '@keys/event-store';
+import { type EventRow, type StoredEvent, readAllAfter, toPublicEnvelope, toStoredEvent } from '@keys/event-store';
 import { applyEvents } from './apply-events';
 import { LIVE_TABLES, PROJECTOR_CHECKPOINT, type ReadModelDatabase } from './read-model.database';
 
@@ -51,15 +51,11 @@ export async function projectFromStore(db: Db, batchSize: number, stopAt = Numbe
   let total = 0;
   for (;;) {
     const result = await db.transaction().execute(async (trx) => {
-      const checkpoint = await lockCheckpointForBatch(trx);
-      if (checkpoint >= stopAt) return { checkpoint, applied: 0, full: false };
-      const limit = Math.min(batchSize, stopAt - checkpoint);
-      const stored = await readAllAfter(trx, checkpoint, limit);
+      const { checkpoint, stored } = await lockAndReadBatch(trx, batchSize, stopAt);
       if (stored.length === 0) return { checkpoint, applied: 0, full: false };
       const last = stored[stored.length - 1].position;
-      await applyEvents(trx, stored.map(toPublicEnvelope), LIVE_TABLES);
-      await saveCheckpoint(trx, PROJECTOR_CHECKPOINT, last);
-      return { checkpoint: last, applied: stored.length, full: stored.length === limit };
+      await applyEvents(trx, stored.map(toPublicEnvelope), LIVE_TABLES, { checkpoint: { name: PROJECTOR_CHECKPOINT, position: last } });
+      return { checkpoint: last, applied: stored.length, full: stored.length === Math.min(batchSize, stopAt - checkpoint) };
     });
     total += result.applied;
     if (!result.full) return { checkpoint: result.checkpoint, applied: total, fetched: total };
@@ -67,13 +63,25 @@ export async function projectFromStore(db: Db, batchSize: number, stopAt = Numbe
 }
 
 /**
- * lockProjectorCheckpoint and withoutFlushWait in one round trip: `set_config(..., true)` is SET LOCAL, and the
- * row is locked by the same statement. Only when the row does not exist yet (a new store) is it created first.
+ * lockProjectorCheckpoint, withoutFlushWait and the read of the next events (at most `batchSize`, none past `stopAt`)
+ * in one round trip: `set_config(..., true)` is SET LOCAL, the checkpoint row is locked by the same statement, and
+ * the events come joined to it. Only when the row does not exist yet (a new store) is it created first.
  */
-async function lockCheckpointForBatch(trx: Db): Promise<number> {
-  const { rows } = await sql<{ position: number }>`
-    select position, set_config('synchronous_commit', 'off', true) from checkpoints where name = ${PROJECTOR_CHECKPOINT} for update`.execute(trx);
-  if (rows.length > 0) return Number(rows[0].position);
-  await withoutFlushWait(trx);
-  return lockProjectorCheckpoint(trx);
+async function lockAndReadBatch(trx: Db, batchSize: number, stopAt: number): Promise<{ checkpoint: number; stored: StoredEvent[] }> {
+  const bound = Number.isFinite(stopAt) ? sql`and e.position <= ${stopAt}` : sql``;
+  const { rows } = await sql<EventRow & { checkpoint_position: number; flush_wait: string }>`
+    select c.position as checkpoint_position, set_config('synchronous_commit', 'off', true) as flush_wait, e.*
+      from checkpoints c
+      left join lateral (select * from events e where e.position > c.position ${bound} order by e.position limit ${batchSize}) e on true
+     where c.name = ${PROJECTOR_CHECKPOINT}
+       for update of c`.execute(trx);
+  if (rows.length === 0) {
+    await withoutFlushWait(trx);
+    const checkpoint = await lockProjectorCheckpoint(trx);
+    return { checkpoint, stored: checkpoint >= stopAt ? [] : await readAllAfter(trx, checkpoint, Math.min(batchSize, stopAt - checkpoint)) };
+  }
+  const checkpoint = Number(rows[0].checkpoint_position);
+  // No event after the checkpoint: the lateral join gave one row of nulls.
+  const stored = rows[0].position === null ? [] : rows.map((row) => toStoredEvent(row));
+  return { checkpoint, stored };
 }
