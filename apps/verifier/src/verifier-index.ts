@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { type DomainEvent, type DomainEventType, type VerifiableKey, assertNever } from '@keys/domain';
+import { type DomainEvent, type DomainEventType, type KeyType, type VerifiableKey, type Verdict, assertNever } from '@keys/domain';
 import { KEY_DISPLAY_PREFIX_LENGTH } from '@keys/key-material';
 
 /** What the index needs of an envelope: its global position and the event (metadata is not kept). */
@@ -48,6 +48,12 @@ const TYPICAL_NAME_BYTES = 16;
 const SORTED_INSERT_MIN = 4096;
 /** insertPending sorts by this many high bits of the bucket: parts of 16 KB at a million keys, within the L1 cache. */
 const PARTITION_BITS = 10;
+/** A VALID verdict and its encoding, as the verify controller answers it. */
+export interface CachedAnswer {
+  verdict: Verdict;
+  bytes: Uint8Array;
+}
+
 /** Encoded answers kept per index; a bound so that verifying every key once cannot grow memory without end. */
 const MAX_CACHED_ANSWERS = 100_000;
 
@@ -103,7 +109,7 @@ export class VerifierIndex {
    */
   private slotById = new Int32Array(0);
   private readonly slotByOddId = new Map<number, number>();
-  private readonly answers = new Map<number, Uint8Array>();
+  private readonly answers = new Map<number, CachedAnswer>();
   /** Slots below this are in the digest table; the others wait for the next lookup (insertPending). */
   private inTable = 0;
   private appliedPosition = 0;
@@ -169,16 +175,30 @@ export class VerifierIndex {
   }
 
   /**
-   * The encoded VALID answer last stored for this slot. Dropped whenever an event for the key is applied,
-   * so it always reflects the key's current state; the caller still judges the key (expiry included) first.
+   * The VALID answer (verdict and encoding) stored for this slot, if it still holds for `scope` at `nowMs`. It is
+   * dropped whenever an event for the key is applied, so only what changes without an event is left to check: the
+   * time against the key's expiry, and the scope asked for. (The other flags are checked too; they cannot have
+   * changed while an answer is stored.) The same conditions as judgeKey's VALID, without building the key's object.
    */
-  cachedAnswer(slot: number): Uint8Array | undefined {
-    return this.answers.get(slot);
+  validAnswer(slot: number, scope: KeyType, nowMs: number): CachedAnswer | undefined {
+    const answer = this.answers.get(slot);
+    if (!answer) return undefined;
+    const flags = this.flags[slot];
+    if ((flags & (DELETED | REVOKED | EXPIRED)) !== 0 || (flags & ACTIVE) === 0) return undefined;
+    if ((flags & BILLING ? 'billing' : 'proxy') !== scope) return undefined;
+    if (flags & EXPIRES && (this.expiries.get(slot)?.ms ?? 0) <= nowMs) return undefined;
+    return answer;
   }
 
-  cacheAnswer(slot: number, bytes: Uint8Array): void {
+  /** The key id in `slot`. */
+  keyIdAt(slot: number): number {
+    return this.keyIds[slot];
+  }
+
+  /** Keeps a VALID answer for the slot until the key's next event (validAnswer). */
+  cacheAnswer(slot: number, answer: CachedAnswer): void {
     if (this.answers.size >= MAX_CACHED_ANSWERS) this.answers.clear();
-    this.answers.set(slot, bytes);
+    this.answers.set(slot, answer);
   }
 
   /** Makes room for `keys` more keys at once (a hint: the index grows by itself anyway). */

@@ -156,8 +156,9 @@ export class VerifyMessageController {
   }
 
   /**
-   * The verdict and its encoded answer. The verdict is always `judgeKey`'s, at the time of the request;
-   * only the encoding of a VALID answer is reused, per key, until the next event for that key.
+   * The verdict and its encoded answer. The verdict is always `judgeKey`'s, at the time of the request: a VALID
+   * answer is reused per key until the next event for that key, and only while the conditions of judgeKey's VALID
+   * that can change without an event (the expiry against the clock, the scope asked for) still hold.
    */
   private respond(data: Uint8Array, nowMs: number): Answer {
     const parsed = parseVerifyRequest(data);
@@ -173,15 +174,18 @@ export class VerifyMessageController {
     if (!parsed.ok) return MALFORMED;
     const slot = this.index.slotOf(digestOfKey(parsed.key, this.digest));
     if (slot < 0) return NOT_FOUND;
+    // A key asked about again since its last event: its stored VALID answer, if time and scope still allow it.
+    const cached = this.index.validAnswer(slot, request.scope, nowMs);
+    if (cached) {
+      this.usage.record(slot, this.index.keyIdAt(slot), nowMs);
+      return cached;
+    }
     const verdict = judgeKey(this.index.keyAt(slot, parsed.prefix), request.scope, nowMs);
     if (!verdict.valid) return { verdict, bytes: encodeVerdict(verdict) };
     this.usage.record(slot, verdict.key.id, nowMs);
-    let bytes = this.index.cachedAnswer(slot);
-    if (!bytes) {
-      bytes = encodeVerdict(verdict);
-      this.index.cacheAnswer(slot, bytes);
-    }
-    return { verdict, bytes };
+    const answer = { verdict, bytes: encodeVerdict(verdict) };
+    this.index.cacheAnswer(slot, answer);
+    return answer;
   }
 
   private onMessage(err: NatsError | null, msg: Msg): void {
