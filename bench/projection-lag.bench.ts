@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { EventAppender, headPosition, openEventStore } from '@keys/event-store';
 import { startApp, waitForHttp } from './app-process';
+import { CpuMeter } from './cpu-meter';
 import type { BenchEnv } from './bench-env';
 import { type BenchResult, percentile, round } from './bench-result';
 
@@ -89,8 +90,10 @@ export async function projectionLagP99(env: BenchEnv, durationMs: number): Promi
       }
     })();
 
+    const meter = CpuMeter.start({ projector, command });
     const started = performance.now();
     const total = await steadyAppends(durationMs);
+    const cpu = meter.perOperation(total);
     const issuedSeconds = (performance.now() - started) / 1000;
     const last = await headPosition(db);
     await waitUntil(async () => seen >= last, 60_000);
@@ -117,7 +120,7 @@ export async function projectionLagP99(env: BenchEnv, durationMs: number): Promi
       ratio: null,
       target: '<= 50 ms',
       met: value <= 50,
-      notes: { p50_ms: round(percentile(lags, 50), 2), max_ms: round(lags[lags.length - 1], 2), relay_published_p99_ms: round(percentile(relayLags, 99), 2), events: lags.length, rate_per_s: round(total / issuedSeconds) },
+      notes: { p50_ms: round(percentile(lags, 50), 2), max_ms: round(lags[lags.length - 1], 2), relay_published_p99_ms: round(percentile(relayLags, 99), 2), events: lags.length, rate_per_s: round(total / issuedSeconds), ...cpu },
     };
   } finally {
     await poller.end();
