@@ -190,18 +190,30 @@ export class ClusterLoad {
 }
 
 /** Every message in the stream, in stream order, read with an ordered consumer. */
-export async function streamEventIds(nc: NatsConnection, stream: string): Promise<Array<{ seq: number; msgId?: string; eventId: string; position: number }>> {
+export async function streamEventIds(nc: NatsConnection, stream: string, attemptMs = 20_000): Promise<Array<{ seq: number; msgId?: string; eventId: string; position: number }>> {
   const jsm = await nc.jetstreamManager();
   const { state } = await jsm.streams.info(stream);
   if (state.messages === 0) return [];
-  const consumer = await nc.jetstream().consumers.get(stream);
-  const out: Array<{ seq: number; msgId?: string; eventId: string; position: number }> = [];
-  const messages = await consumer.consume();
-  for await (const msg of messages) {
-    const envelope = decodeEnvelope(msg.data) as { eventId: string; position: number };
-    out.push({ seq: msg.seq, msgId: msg.headers?.get('Nats-Msg-Id'), eventId: envelope.eventId, position: envelope.position });
-    if (msg.seq >= state.last_seq) break;
+  // An ordered consumer can stall right after a leader change; each attempt is bounded and a stalled one is
+  // retried with a fresh consumer, so a failure names the stall instead of running into the test's time limit.
+  let reached = 0;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const consumer = await nc.jetstream().consumers.get(stream);
+    const out: Array<{ seq: number; msgId?: string; eventId: string; position: number }> = [];
+    const messages = await consumer.consume();
+    const deadline = setTimeout(() => void messages.close(), attemptMs);
+    try {
+      for await (const msg of messages) {
+        const envelope = decodeEnvelope(msg.data) as { eventId: string; position: number };
+        out.push({ seq: msg.seq, msgId: msg.headers?.get('Nats-Msg-Id'), eventId: envelope.eventId, position: envelope.position });
+        if (msg.seq >= state.last_seq) break;
+      }
+    } finally {
+      clearTimeout(deadline);
+      await messages.close();
+    }
+    if (out.length > 0 && out[out.length - 1].seq >= state.last_seq) return out;
+    reached = Math.max(reached, out.length > 0 ? out[out.length - 1].seq : 0);
   }
-  await messages.close();
-  return out;
+  throw new Error(`reading stream ${stream} stalled at sequence ${reached} of ${state.last_seq} in 3 attempts of ${attemptMs} ms`);
 }

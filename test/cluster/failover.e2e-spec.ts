@@ -175,7 +175,7 @@ describe('failover on a 3-node NATS cluster', () => {
       `failover (b): killed stream leader ${leader} with ${backlogAtKill} events unpublished (peak backlog ${peakBacklog}); new leader ${newLeader} after ${electedMs} ms, stream complete after ${caughtUpMs} ms; ${events} events, each once, in position order; verifies meanwhile: ${stats.failed}/${stats.sent} failed, longest gap ${stats.maxGapMs} ms`,
     );
     expect(peakBacklog).toBeGreaterThan(100);
-  }, 150_000); // above the sum of its bounded waits, so a slow run fails on the wait that was slow, not on the clock
+  }, 240_000); // above the sum of its bounded waits, so a slow run fails on the wait that was slow, not on the clock
 
   it(`(c) the active projector is paused (SIGSTOP, ${PROJECTOR_PAUSE_MS / 1000} s): the standby takes over or it resumes, and the read models equal a clean replay`, async () => {
     const before = await checkpoint();

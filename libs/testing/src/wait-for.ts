@@ -23,12 +23,26 @@ export async function waitFor<T>(
   let lastError: unknown;
   for (;;) {
     try {
-      const value = await predicate();
+      // A predicate that never settles (a request to a server that went away) must not outlast the deadline.
+      const value = await beforeDeadline(predicate(), deadline);
       if (value) return value as NonNullable<T>;
     } catch (error) {
       lastError = error;
     }
     if (Date.now() >= deadline) throw new WaitForTimeoutError(timeoutMs, lastError);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+async function beforeDeadline<T>(value: T | Promise<T>, deadline: number): Promise<T | undefined> {
+  if (!(value instanceof Promise)) return value;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([value, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
