@@ -1,10 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
 import { type NatsConnection } from 'nats';
 import { connectNats, verifySubject } from '@keys/bus';
 import { openEventStore } from '@keys/event-store';
 import { KeyCommandService, createKeyEventAppender } from '@keys/key-service';
 import { type AppProcess, cpuSecondsOf, startApp, startScript, waitForHttp } from './app-process';
-import { writeSyscallsOf } from './cpu-meter';
+import { pidsNamed, writeSyscallsOf } from './cpu-meter';
 import type { BenchEnv } from './bench-env';
 import { type BenchResult, percentile, round, throughput } from './bench-result';
 
@@ -154,15 +153,7 @@ async function withCpu(responder: AppProcess, run: () => Promise<number>): Promi
 
 /** The local nats-server's pid (read-only use: its CPU time), if it runs on this machine. */
 function natsServerPid(): number | null {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'nats-server') return Number(entry);
-    } catch {
-      /* gone */
-    }
-  }
-  return null;
+  return pidsNamed('nats-server')[0] ?? null;
 }
 
 async function requestThroughput(nc: NatsConnection, subject: string, payload: Uint8Array, answerLength: number, inFlight: number, durationMs: number): Promise<number> {
