@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { connectNats } from '@keys/bus';
+import { freePorts } from '@keys/testing';
 
 export const DEPLOY_NATS_CONF = resolve(__dirname, '../../deploy/nats.conf');
 export const NATS_USERS = ['command', 'verifier', 'projector', 'gateway'] as const;
@@ -47,7 +47,7 @@ export async function startDeployNats(): Promise<DeployNats> {
   // quoted (a bare hex password starting with a digit would be read as a malformed number); compose does the same.
   for (const user of NATS_USERS) env[`NATS_${user.toUpperCase()}_PASSWORD`] = `"${passwords[user]}"`;
 
-  const [port, monitorPort] = [await freePort(), await freePort()];
+  const [port, monitorPort] = await freePorts(2);
   const server = spawn(natsServerBinary(), ['-c', confPath, '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort)], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -107,18 +107,6 @@ function untilReady(server: ChildProcess): Promise<void> {
     server.once('exit', (code) => {
       clearTimeout(timer);
       fail(new Error(`nats-server exited with ${code} before it was ready:\n${log}`));
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => done(port));
     });
   });
 }
