@@ -189,31 +189,46 @@ export class ClusterLoad {
   }
 }
 
-/** Every message in the stream, in stream order, read with an ordered consumer. */
-export async function streamEventIds(nc: NatsConnection, stream: string, attemptMs = 20_000): Promise<Array<{ seq: number; msgId?: string; eventId: string; position: number }>> {
-  const jsm = await nc.jetstreamManager();
-  const { state } = await jsm.streams.info(stream);
-  if (state.messages === 0) return [];
-  // An ordered consumer can stall right after a leader change; each attempt is bounded and a stalled one is
-  // retried with a fresh consumer, so a failure names the stall instead of running into the test's time limit.
-  let reached = 0;
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const consumer = await nc.jetstream().consumers.get(stream);
-    const out: Array<{ seq: number; msgId?: string; eventId: string; position: number }> = [];
-    const messages = await consumer.consume();
-    const deadline = setTimeout(() => void messages.close(), attemptMs);
-    try {
-      for await (const msg of messages) {
-        const envelope = decodeEnvelope(msg.data) as { eventId: string; position: number };
-        out.push({ seq: msg.seq, msgId: msg.headers?.get('Nats-Msg-Id'), eventId: envelope.eventId, position: envelope.position });
-        if (msg.seq >= state.last_seq) break;
+/** `work`, or a rejection naming `what` once `ms` have passed (the work goes on unobserved). */
+function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+type StreamEntry = { seq: number; msgId?: string; eventId: string; position: number };
+
+/**
+ * Every message in the stream up to its last sequence at the call, in sequence order, read one message at a time
+ * from the stream leader (16 requests in flight) and each retried until `deadlineMs`. Not through a consumer: with
+ * a node down, nats-server 2.9 leaves some consumer creations unanswered for seconds after an election (an ordered
+ * consumer then retries with no end), while message gets are answered.
+ */
+export async function streamEventIds(nc: NatsConnection, stream: string, deadlineMs = 60_000): Promise<StreamEntry[]> {
+  const deadline = Date.now() + deadlineMs;
+  const jsm = await bounded(nc.jetstreamManager(), 5000, 'JetStream manager');
+  const { state } = await bounded(jsm.streams.info(stream), 5000, `stream info ${stream}`);
+  const out = new Array<StreamEntry>(Math.max(0, state.last_seq - state.first_seq + 1));
+  let next = state.first_seq;
+  let lastError = '';
+  const lane = async () => {
+    for (let seq = next++; seq <= state.last_seq; seq = next++) {
+      for (;;) {
+        try {
+          const msg = await bounded(jsm.streams.getMessage(stream, { seq }), 6000, `message ${seq}`);
+          const envelope = decodeEnvelope(msg.data) as { eventId: string; position: number };
+          out[seq - state.first_seq] = { seq, msgId: msg.header?.get('Nats-Msg-Id'), eventId: envelope.eventId, position: envelope.position };
+          break;
+        } catch (err) {
+          lastError = `message ${seq}: ${(err as Error).message}`;
+          if (Date.now() > deadline) throw new Error(`reading stream ${stream} (${state.first_seq}..${state.last_seq}) ran out of ${deadlineMs} ms; last error: ${lastError}`);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
       }
-    } finally {
-      clearTimeout(deadline);
-      await messages.close();
     }
-    if (out.length > 0 && out[out.length - 1].seq >= state.last_seq) return out;
-    reached = Math.max(reached, out.length > 0 ? out[out.length - 1].seq : 0);
-  }
-  throw new Error(`reading stream ${stream} stalled at sequence ${reached} of ${state.last_seq} in 3 attempts of ${attemptMs} ms`);
+  };
+  await Promise.all(Array.from({ length: 16 }, lane));
+  return out;
 }
