@@ -26,8 +26,6 @@ export async function projectionLagP99(env: BenchEnv, durationMs: number): Promi
   await poller.connect();
   const committedAt = new Map<number, number>();
   const visibleAt = new Map<number, number>();
-  // Where the time goes: the relay saves its checkpoint after each published batch.
-  const publishedAt = new Map<number, number>();
   let keyId = 20_000_000;
   const appendOne = async () => {
     const id = keyId++;
@@ -45,12 +43,10 @@ export async function projectionLagP99(env: BenchEnv, durationMs: number): Promi
     });
     committedAt.set(envelope.position, performance.now());
   };
-  const checkpoints = async () => {
-    const { rows } = await poller.query<{ name: string; position: string }>(`select name, position from checkpoints where name in ('projector', $1)`, [`relay:${env.streamName}`]);
-    const of = (name: string) => Number(rows.find((r) => r.name === name)?.position ?? 0);
-    return { projector: of('projector'), relay: of(`relay:${env.streamName}`) };
+  const checkpoint = async () => {
+    const { rows } = await poller.query<{ position: string }>(`select position from checkpoints where name = 'projector'`);
+    return Number(rows[0]?.position ?? 0);
   };
-  const checkpoint = async () => (await checkpoints()).projector;
   /** Appends at RATE_PER_SECOND for `ms` (every tick issues however many are due since the start); resolves when all committed. */
   const steadyAppends = async (ms: number): Promise<number> => {
     const appends: Promise<void>[] = [];
@@ -77,15 +73,12 @@ export async function projectionLagP99(env: BenchEnv, durationMs: number): Promi
 
     let polling = true;
     let seen = warm;
-    let published = warm;
     const poll = (async () => {
       while (polling) {
-        const { projector: position, relay } = await checkpoints();
+        const position = await checkpoint();
         const now = performance.now();
         for (let p = seen + 1; p <= position; p++) visibleAt.set(p, now);
-        for (let p = published + 1; p <= relay; p++) publishedAt.set(p, now);
         seen = Math.max(seen, position);
-        published = Math.max(published, relay);
         await new Promise((r) => setTimeout(r, 1));
       }
     })();
@@ -101,16 +94,8 @@ export async function projectionLagP99(env: BenchEnv, durationMs: number): Promi
     await poll;
 
     const lags: number[] = [];
-    const relayLags: number[] = [];
-    for (let p = first; p <= last; p++) {
-      const committed = committedAt.get(p) as number;
-      const visible = visibleAt.get(p) as number;
-      lags.push(Math.max(0, visible - committed));
-      // A position the poll saw published and projected at once counts as published then.
-      relayLags.push(Math.max(0, Math.min(publishedAt.get(p) ?? visible, visible) - committed));
-    }
+    for (let p = first; p <= last; p++) lags.push(Math.max(0, (visibleAt.get(p) as number) - (committedAt.get(p) as number)));
     lags.sort((a, b) => a - b);
-    relayLags.sort((a, b) => a - b);
     const value = percentile(lags, 99);
     return {
       name: 'projection_lag_p99',
@@ -120,7 +105,7 @@ export async function projectionLagP99(env: BenchEnv, durationMs: number): Promi
       ratio: null,
       target: '<= 50 ms',
       met: value <= 50,
-      notes: { p50_ms: round(percentile(lags, 50), 2), max_ms: round(lags[lags.length - 1], 2), relay_published_p99_ms: round(percentile(relayLags, 99), 2), events: lags.length, rate_per_s: round(total / issuedSeconds), ...cpu },
+      notes: { p50_ms: round(percentile(lags, 50), 2), max_ms: round(lags[lags.length - 1], 2), events: lags.length, rate_per_s: round(total / issuedSeconds), ...cpu },
     };
   } finally {
     await poller.end();

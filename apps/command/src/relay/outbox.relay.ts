@@ -11,6 +11,14 @@ export interface OutboxRelaySettings {
   pollIntervalMs: number;
 }
 
+/**
+ * How often, at most, the relay saves its position while it publishes. The save is off the publishing path: a crash
+ * or a handover loses at most this much progress, and the next relay publishes those events again, which JetStream's
+ * duplicate window drops. Saving after every batch cost a Postgres round trip per batch, a tenth of the statements the
+ * store ran at 1,000 events/s (docs/performance.md).
+ */
+const CHECKPOINT_SAVE_INTERVAL_MS = 100;
+
 const published = counter({ name: 'keys_relay_published_total', help: 'Events the outbox relay published to JetStream' });
 const relayLag = gauge({ name: 'keys_relay_lag_events', help: 'Events committed in the store but not yet published' });
 /** Relays publishing in this process (one per command app; tests start several): the gauge shows the oldest backlog. */
@@ -42,7 +50,14 @@ export class OutboxRelay {
   private readonly logger = new Logger('relay');
   private running = false;
   private loop: Promise<void> | null = null;
+  /** Position of the last acknowledged event. */
   private position = 0;
+  /** Position the checkpoint row holds, as far as this relay knows. */
+  private saved = 0;
+  private lastSaveAt = 0;
+  private saveTimer: NodeJS.Timeout | null = null;
+  /** Saves run one after another, each writing the position as it is when it runs. */
+  private saving: Promise<void> = Promise.resolve();
   /** occurred_at (ms) of the first event after the relay's position, as last read; null when none is waiting. */
   oldestUnpublishedAt: number | null = null;
   private stopSignal: () => void = () => undefined;
@@ -82,6 +97,9 @@ export class OutboxRelay {
     this.stopSignal();
     await this.loop;
     publishing.delete(this);
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    await within(1000, this.saveNow());
     await within(1000, this.lock.release());
   }
 
@@ -95,16 +113,18 @@ export class OutboxRelay {
             continue;
           }
           this.logger.log('holding the relay lock; publishing');
-          this.position = await readCheckpoint(this.db, this.checkpointName);
+          this.position = this.saved = await readCheckpoint(this.db, this.checkpointName);
         }
-        const moved = await this.drainOnce();
-        if (!moved) await Promise.race([this.notifications.wait(this.settings.pollIntervalMs), this.stopped]);
+        // Armed before the read, so a commit the read does not see still wakes the next round.
+        const next = this.notifications.wait(this.settings.pollIntervalMs);
+        // A full batch may have more behind it; a shorter one reached the head as its read saw it.
+        if ((await this.drainOnce()) !== 'full') await Promise.race([next, this.stopped]);
       } catch (err) {
         if (!this.running) break;
         this.logger.warn(`relay paused: ${(err as Error).message}`);
         await Promise.race([new Promise((r) => setTimeout(r, 500)), this.stopped]);
         // Re-read: the checkpoint is the truth after a failure.
-        if (this.lock.held) this.position = await readCheckpoint(this.db, this.checkpointName).catch(() => this.position);
+        if (this.lock.held) this.position = this.saved = await readCheckpoint(this.db, this.checkpointName).catch(() => this.position);
       }
     }
   }
@@ -124,17 +144,51 @@ export class OutboxRelay {
       on conflict (name) do update set position = excluded.position, updated_at = excluded.updated_at`.execute(this.db);
   }
 
-  /** Publishes one batch; false when there was nothing to publish. */
-  private async drainOnce(): Promise<boolean> {
+  /**
+   * Saves the position now, or, when the last save is less than CHECKPOINT_SAVE_INTERVAL_MS old, once it is that old.
+   * Not awaited by the publishing loop.
+   */
+  private saveSoon(): void {
+    if (this.position <= this.saved || this.saveTimer) return;
+    const wait = this.lastSaveAt + CHECKPOINT_SAVE_INTERVAL_MS - Date.now();
+    if (wait <= 0) {
+      void this.saveNow();
+      return;
+    }
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      void this.saveNow();
+    }, wait);
+  }
+
+  /** Saves the current position if it moved; never throws (a failed save is retried by the next progress). */
+  private saveNow(): Promise<void> {
+    this.saving = this.saving.then(async () => {
+      const position = this.position;
+      // After losing the lock the position is no longer this relay's to save.
+      if (position <= this.saved || !this.lock.held) return;
+      this.lastSaveAt = Date.now();
+      try {
+        await this.saveCheckpoint(position);
+        this.saved = Math.max(this.saved, position);
+      } catch (err) {
+        this.logger.warn(`cannot save the relay position: ${(err as Error).message}`);
+      }
+    });
+    return this.saving;
+  }
+
+  /** Publishes one batch: `empty` when there was nothing to publish, `full` when the batch was as large as allowed. */
+  private async drainOnce(): Promise<'empty' | 'short' | 'full'> {
     const batch = await readAllAfter(this.db, this.position, this.settings.batchSize);
     if (batch.length === 0) {
       relayLag.set(0);
       this.oldestUnpublishedAt = null;
-      return false;
+      return 'empty';
     }
     this.oldestUnpublishedAt = Date.parse(batch[0].occurredAt);
     // Not connected yet (NATS away since start): wait for it, or for stop.
-    if (!(await Promise.race([this.nats.ready().then(() => true), this.stopped.then(() => false)]))) return false;
+    if (!(await Promise.race([this.nats.ready().then(() => true), this.stopped.then(() => false)]))) return 'empty';
     const js = this.nats.jetstream();
     let last = this.position;
     const acks = batch.map((stored, i) =>
@@ -156,12 +210,13 @@ export class OutboxRelay {
       }
     } finally {
       if (last > this.position) {
-        await this.saveCheckpoint(last);
         this.position = last;
+        this.saveSoon();
       }
     }
     // A batch short of full reached the head as its read saw it; only after a full one is the head worth a query.
-    relayLag.set(batch.length < this.settings.batchSize ? 0 : Math.max(0, (await headPosition(this.db)) - this.position));
-    return true;
+    const full = batch.length >= this.settings.batchSize;
+    relayLag.set(full ? Math.max(0, (await headPosition(this.db)) - this.position) : 0);
+    return full ? 'full' : 'short';
   }
 }
