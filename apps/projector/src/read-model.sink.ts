@@ -15,9 +15,10 @@ const checkpointGauge = gauge({ name: 'keys_projector_checkpoint', help: 'Last e
 const lagSecondsGauge = gauge({ name: 'keys_projector_lag_seconds', help: 'Age of the oldest event not yet in the read models (0 when current)' });
 
 /**
- * Feeds the read models from the event store (the EventFollower decides when): each batch in one transaction
- * under the checkpoint lock, together with the checkpoint (projectFromStore), so a crash at any moment leaves
- * the read models exactly at their checkpoint.
+ * Feeds the read models from the event store (the EventFollower decides when): each batch's rows are written in one
+ * statement together with the checkpoint, and only if the checkpoint is still where the batch was read from
+ * (projectFromStore), so a crash at any moment leaves the read models exactly at their checkpoint, and a standby
+ * never applies a batch twice.
  */
 export class ReadModelSink implements FollowerSink {
   /** Last checkpoint this process committed or saw; only grows. */

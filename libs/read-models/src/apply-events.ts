@@ -26,21 +26,12 @@ export async function applyEvents(trx: Db, events: readonly EventEnvelope[], tab
   }
   const ids = [...new Set(keyEvents.map((e) => e.data.keyId))];
   const existing = await trx.selectFrom(keysTable(tables)).selectAll().where('id', 'in', ids).execute();
-  const rows = new Map<number, KeyRow>(existing.map((r) => [r.id, fromKeysTableRow(r)]));
-  const changed = new Set<number>();
-  const entries: SecurityLogEntry[] = [];
-  for (const event of keyEvents) {
-    const projected = projectKeyEvent(rows.get(event.data.keyId), event);
-    if (!projected) continue;
-    rows.set(projected.row.id, projected.row);
-    changed.add(projected.row.id);
-    entries.push(projected.entry);
-  }
+  const { changed, entries } = projectBatch(events, new Map(existing.map((r) => [r.id, fromKeysTableRow(r)])));
   // The row upsert, the log entries and the checkpoint go out as one statement (data-modifying CTEs): each round trip
   // to Postgres adds to the time from an event's commit to its read-model row.
   const writes: Write[] = [];
-  if (changed.size > 0) {
-    const values = [...changed].map((id) => toKeysTableValues(rows.get(id) as KeyRow));
+  if (changed.length > 0) {
+    const values = changed.map(toKeysTableValues);
     writes.push({
       name: 'keys_written',
       build: (qc) =>
@@ -97,6 +88,25 @@ export async function applyEvents(trx: Db, events: readonly EventEnvelope[], tab
   }
   await executeTogether(trx, writes);
   return entries.length;
+}
+
+/**
+ * The pure part of applying a batch: runs the projections over `events` (ascending positions) from the rows as they
+ * stood before the first of them (`current`, by key id; changed in place), and returns each changed row once, in its
+ * final state, and the new log entries in position order.
+ */
+export function projectBatch(events: readonly EventEnvelope[], current: Map<number, KeyRow>): { changed: KeyRow[]; entries: SecurityLogEntry[] } {
+  const changed = new Set<number>();
+  const entries: SecurityLogEntry[] = [];
+  for (const event of events) {
+    if (!isKeyEvent(event)) continue;
+    const projected = projectKeyEvent(current.get(event.data.keyId), event);
+    if (!projected) continue;
+    current.set(projected.row.id, projected.row);
+    changed.add(projected.row.id);
+    entries.push(projected.entry);
+  }
+  return { changed: [...changed].map((id) => current.get(id) as KeyRow), entries };
 }
 
 /** One write of a batch, built on whatever query creator carries the CTEs before it. */

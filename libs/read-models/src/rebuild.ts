@@ -133,13 +133,15 @@ export async function rebuildReadModels(db: Db, databaseUrl: string, options: Re
     await options.beforeSwap?.();
     report({ phase: 'swap', position: built, target: built });
     const checkpoint = await db.transaction().execute(async (trx) => {
+      // The live tables first, then the checkpoint row: the order a projector's write statement takes them in (its
+      // table locks when it is planned, the row when it runs), so the two never wait for each other in a cycle.
+      await sql`lock table ${sql.table(LIVE_TABLES.keys)}, ${sql.table(LIVE_TABLES.securityLog)} in access exclusive mode`.execute(trx);
       const live = await lockProjectorCheckpoint(trx);
-      if (live > built) {
-        await replayInto(trx, REBUILD_TABLES, { after: built, to: live, batchSize });
-      } else if (live < built) {
-        // The rebuilt tables are ahead of the projector: move its checkpoint so it skips what they hold.
-        await saveCheckpoint(trx, PROJECTOR_CHECKPOINT, built);
-      }
+      if (live > built) await replayInto(trx, REBUILD_TABLES, { after: built, to: live, batchSize });
+      // Saved even when unchanged: a new row version makes a projector batch read before the swap write nothing
+      // (writeBatch), instead of applying rows computed from the retired tables to the new ones. When the rebuilt
+      // tables are ahead of the projector, this also moves its checkpoint so it skips what they hold.
+      await saveCheckpoint(trx, PROJECTOR_CHECKPOINT, Math.max(live, built));
       await sql`alter table ${sql.table(LIVE_TABLES.keys)} rename to ${sql.table(RETIRED_TABLES.keys)}`.execute(trx);
       await sql`alter table ${sql.table(LIVE_TABLES.securityLog)} rename to ${sql.table(RETIRED_TABLES.securityLog)}`.execute(trx);
       await sql`alter table ${sql.table(REBUILD_TABLES.keys)} rename to ${sql.table(LIVE_TABLES.keys)}`.execute(trx);
