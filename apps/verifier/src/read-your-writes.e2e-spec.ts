@@ -53,6 +53,23 @@ describe('read-your-writes for verification: two verifier instances, machine loa
   });
 
   const onEveryInstance = (key: string) => verifiers.map((v) => v.app.get(VerifyMessageController).answer(request(key)).code);
+  /**
+   * Verify over NATS as a caller should (docs/verification.md): a request that gets no answer in time is sent again.
+   * An instance whose event loop was starved past its stall window drops what it receives until it has read the
+   * store again (here the command, both verifiers and the test share one starved process); an answer, when there
+   * is one, must agree with the write. Unanswered attempts are counted, and must stay rare.
+   */
+  let unanswered = 0;
+  const verifyOverNats = async (key: string): Promise<string> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await s.client.verify(key, 'proxy')).code;
+      } catch (err) {
+        if (!/TIMEOUT/.test(String((err as Error).message)) || attempt === 3) throw err;
+        unanswered++;
+      }
+    }
+  };
 
   it('200 creates, each verified the moment it answered: VALID on every instance and through NATS', async () => {
     const codes: string[] = [];
@@ -61,7 +78,7 @@ describe('read-your-writes for verification: two verifier instances, machine loa
       const res = await s.api.post('/api/keys', { name: `k${i}` });
       expect(res.status).toBe(201);
       expect(res.headers.get('x-keys-propagation')).toBe('confirmed');
-      codes.push(...onEveryInstance(res.body.key), (await s.client.verify(res.body.key, 'proxy')).code);
+      codes.push(...onEveryInstance(res.body.key), await verifyOverNats(res.body.key));
       created.push({ id: res.body.id, key: res.body.key });
     }
     expect(codes.filter((c) => c !== 'VALID')).toEqual([]);
@@ -72,10 +89,11 @@ describe('read-your-writes for verification: two verifier instances, machine loa
     for (const { id, key } of created) {
       const res = await s.api.delete(`/api/keys/${id}`);
       expect(res.status).toBe(200);
-      after.push(...onEveryInstance(key), (await s.client.verify(key, 'proxy')).code);
+      after.push(...onEveryInstance(key), await verifyOverNats(key));
     }
     expect(after.filter((c) => c === 'VALID')).toEqual([]);
     expect(new Set(after)).toEqual(new Set(['DELETED']));
+    expect(unanswered).toBeLessThanOrEqual(8); // of 400 requests
   });
 
   it('deactivation and reactivation are seen at once on every instance', async () => {
