@@ -1,5 +1,4 @@
-import { type Kysely, type QueryCreator, sql } from 'kysely';
-import { saveCheckpoint } from '@keys/event-store';
+import { type Kysely, sql } from 'kysely';
 import type { EventEnvelope } from '@keys/domain';
 import type { KeysTableRow } from './keys.table';
 import { type KeyRow, isKeyEvent } from './key-row.projection';
@@ -8,85 +7,17 @@ import { type SecurityLogEntry, projectKeyEvent } from './security-log.projectio
 
 type Db = Kysely<ReadModelDatabase>;
 
-// Kysely types the live table names; the rebuild copies have the same shape under other names, so the
-// name is cast at this one boundary.
-const keysTable = (tables: ReadModelTables) => tables.keys as 'keys';
-const logTable = (tables: ReadModelTables) => tables.securityLog as 'security_log';
-
 /**
  * Applies events (ascending positions) to the read models in `tables` inside the caller's transaction:
  * loads the rows they touch, runs the pure projections, writes each changed row once and the new log
  * entries. Idempotent: a row only moves forward (last_position guard) and log ids are event positions.
  */
-export async function applyEvents(trx: Db, events: readonly EventEnvelope[], tables: ReadModelTables, options: ApplyOptions = {}): Promise<number> {
-  const keyEvents = events.filter(isKeyEvent);
-  if (keyEvents.length === 0) {
-    if (options.checkpoint) await saveCheckpoint(trx, options.checkpoint.name, options.checkpoint.position);
-    return 0;
-  }
-  const ids = [...new Set(keyEvents.map((e) => e.data.keyId))];
-  const existing = await trx.selectFrom(keysTable(tables)).selectAll().where('id', 'in', ids).execute();
+export async function applyEvents(trx: Db, events: readonly EventEnvelope[], tables: ReadModelTables): Promise<number> {
+  const ids = [...new Set(events.filter(isKeyEvent).map((e) => e.data.keyId))];
+  if (ids.length === 0) return 0;
+  const existing = await trx.selectFrom(tables.keys as 'keys').selectAll().where('id', 'in', ids).execute();
   const { changed, entries } = projectBatch(events, new Map(existing.map((r) => [r.id, fromKeysTableRow(r)])));
-  // The row upsert, the log entries and the checkpoint go out as one statement (data-modifying CTEs): each round trip
-  // to Postgres adds to the time from an event's commit to its read-model row.
-  const writes: Write[] = [];
-  if (changed.length > 0) {
-    const values = changed.map(toKeysTableValues);
-    writes.push({
-      name: 'keys_written',
-      build: (qc) =>
-        qc
-        .insertInto(keysTable(tables))
-        .values(values)
-        .onConflict((oc) =>
-          oc
-            .column('id')
-            .doUpdateSet((eb) => ({
-              name: eb.ref('excluded.name'),
-              active: eb.ref('excluded.active'),
-              state: eb.ref('excluded.state'),
-              expires_at: eb.ref('excluded.expires_at'),
-              revoked_at: eb.ref('excluded.revoked_at'),
-              revoked_reason: eb.ref('excluded.revoked_reason'),
-              revoked_found_at: eb.ref('excluded.revoked_found_at'),
-              updated_at: eb.ref('excluded.updated_at'),
-              last_position: eb.ref('excluded.last_position'),
-            }))
-            .where(sql.ref(`${tables.keys}.last_position`), '<', sql.ref('excluded.last_position')),
-        ),
-    });
-  }
-  if (entries.length > 0) {
-    writes.push({
-      name: 'log_written',
-      build: (qc) =>
-        qc
-        .insertInto(logTable(tables))
-        .values(
-          entries.map((e) => ({
-            id: e.id,
-            account_id: e.accountId,
-            action: e.action,
-            ip_address: e.ipAddress,
-            created_at: e.createdAt,
-            details: JSON.stringify(e.details),
-          })),
-        )
-        .onConflict((oc) => oc.column('id').doNothing()),
-    });
-  }
-  if (options.checkpoint) {
-    const { name, position } = options.checkpoint;
-    writes.push({
-      name: 'checkpoint_written',
-      build: (qc) =>
-        qc
-        .insertInto('checkpoints')
-        .values({ name, position, updated_at: sql<string>`now()` })
-        .onConflict((oc) => oc.column('name').doUpdateSet({ position, updated_at: sql<string>`now()` })),
-    });
-  }
-  await executeTogether(trx, writes);
+  await writeProjected(trx, tables, changed, entries);
   return entries.length;
 }
 
@@ -109,24 +40,54 @@ export function projectBatch(events: readonly EventEnvelope[], current: Map<numb
   return { changed: [...changed].map((id) => current.get(id) as KeyRow), entries };
 }
 
-/** One write of a batch, built on whatever query creator carries the CTEs before it. */
-interface Write {
+/** Moves a checkpoint from `from` (its position and row version, `xmin`) to `position`; nothing if it is elsewhere. */
+export interface CheckpointMove {
   name: string;
-  build(qc: QueryCreator<ReadModelDatabase>): { execute(): Promise<unknown> };
+  position: number;
+  from: { position: number; version: string };
 }
 
-export interface ApplyOptions {
-  /** Saved in the same statement as the rows (the projector's checkpoint). */
-  checkpoint?: { name: string; position: number };
-}
-
-/** The statements as one: all but the last become data-modifying CTEs of the last (each runs exactly once). */
-async function executeTogether(trx: Db, writes: readonly Write[]): Promise<void> {
-  if (writes.length === 0) return;
-  let creator: QueryCreator<ReadModelDatabase> = trx;
-  // Kysely types a CTE by its output columns; these have none (no RETURNING), which its types do not model.
-  for (const { name, build } of writes.slice(0, -1)) creator = creator.with(name, (qc) => build(qc) as never) as unknown as QueryCreator<ReadModelDatabase>;
-  await writes[writes.length - 1].build(creator).execute();
+/**
+ * Writes changed rows (upserted, only forward: last_position guard) and log entries (inserted once) in one statement,
+ * as `unnest` arrays, so the statement's text does not grow with the batch. With `checkpoint`, the same statement
+ * moves the checkpoint and writes the rows only if it moved (data-modifying CTEs), and commits without waiting for the
+ * WAL flush: rows and checkpoint are lost or kept together, and lost ones are projected again from the durable
+ * events. Returns whether it wrote (always true without `checkpoint`).
+ */
+export async function writeProjected(db: Db, tables: ReadModelTables, changed: readonly KeyRow[], entries: readonly SecurityLogEntry[], checkpoint?: CheckpointMove): Promise<boolean> {
+  const col = <T>(pick: (row: KeyRow) => T) => changed.map(pick);
+  const gate = checkpoint
+    ? sql`update checkpoints set position = ${checkpoint.position}, updated_at = now()
+           where name = ${checkpoint.name} and position = ${checkpoint.from.position} and xmin = ${checkpoint.from.version}::xid
+          returning 1`
+    : sql`select 1`;
+  const flushWait = checkpoint ? sql`set_config('synchronous_commit', 'off', true)` : sql`null`;
+  const { rows } = await sql<{ written: number }>`
+    with gate as (${gate}),
+    keys_written as (
+      insert into ${sql.table(tables.keys)} as t (id, account_id, key_type, name, prefix, active, state, created_at, expires_at,
+          revoked_at, revoked_reason, revoked_found_at, updated_at, last_position)
+      select id, account_id, key_type, name, prefix, state = 'active', state, created_at, expires_at, revoked_at, revoked_reason,
+             revoked_found_at, updated_at, last_position
+        from unnest(${col((r) => r.id)}::int8[], ${col((r) => r.accountId)}::int8[], ${col((r) => r.keyType)}::text[], ${col((r) => r.name)}::text[],
+                    ${col((r) => r.prefix)}::text[], ${col((r) => r.state)}::text[], ${col((r) => r.createdAt)}::timestamptz[],
+                    ${col((r) => r.expiresAt)}::timestamptz[], ${col((r) => r.revokedAt)}::timestamptz[], ${col((r) => r.revokedReason)}::text[],
+                    ${col((r) => r.revokedFoundAt)}::text[], ${col((r) => r.updatedAt)}::timestamptz[], ${col((r) => r.lastPosition)}::int8[])
+             as u(id, account_id, key_type, name, prefix, state, created_at, expires_at, revoked_at, revoked_reason, revoked_found_at, updated_at, last_position)
+       where exists (select 1 from gate)
+      on conflict (id) do update set name = excluded.name, active = excluded.active, state = excluded.state, expires_at = excluded.expires_at,
+          revoked_at = excluded.revoked_at, revoked_reason = excluded.revoked_reason, revoked_found_at = excluded.revoked_found_at,
+          updated_at = excluded.updated_at, last_position = excluded.last_position
+       where t.last_position < excluded.last_position),
+    log_written as (
+      insert into ${sql.table(tables.securityLog)} (id, account_id, action, ip_address, created_at, details)
+      select * from unnest(${entries.map((e) => e.id)}::int8[], ${entries.map((e) => e.accountId)}::int8[], ${entries.map((e) => e.action)}::text[],
+                           ${entries.map((e) => e.ipAddress)}::text[], ${entries.map((e) => e.createdAt)}::timestamptz[],
+                           ${entries.map((e) => JSON.stringify(e.details))}::jsonb[])
+       where exists (select 1 from gate)
+      on conflict (id) do nothing)
+    select ${flushWait} as flush_wait, (select count(*) from gate)::int as written`.execute(db);
+  return rows[0].written === 1;
 }
 
 export function fromKeysTableRow(r: KeysTableRow): KeyRow {
@@ -144,24 +105,5 @@ export function fromKeysTableRow(r: KeysTableRow): KeyRow {
     revokedFoundAt: r.revoked_found_at,
     updatedAt: r.updated_at.toISOString(),
     lastPosition: r.last_position,
-  };
-}
-
-function toKeysTableValues(row: KeyRow) {
-  return {
-    id: row.id,
-    account_id: row.accountId,
-    key_type: row.keyType,
-    name: row.name,
-    prefix: row.prefix,
-    active: row.state === 'active',
-    state: row.state,
-    created_at: row.createdAt,
-    expires_at: row.expiresAt,
-    revoked_at: row.revokedAt,
-    revoked_reason: row.revokedReason,
-    revoked_found_at: row.revokedFoundAt,
-    updated_at: row.updatedAt,
-    last_position: row.lastPosition,
   };
 }

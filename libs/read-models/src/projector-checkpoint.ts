@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { type EventRow, type StoredEvent, toPublicEnvelope, toStoredEvent } from '@keys/event-store';
-import { projectBatch } from './apply-events';
+import { projectBatch, writeProjected } from './apply-events';
 import type { KeyRow } from './key-row.projection';
 import { LIVE_TABLES, PROJECTOR_CHECKPOINT, type ReadModelDatabase } from './read-model.database';
 
@@ -112,36 +112,7 @@ export async function readBatch(db: Db, batchSize: number, stopAt = Number.POSIT
 export async function writeBatch(db: Db, batch: ReadBatch): Promise<boolean> {
   const last = batch.stored[batch.stored.length - 1].position;
   const { changed, entries } = projectBatch(batch.stored.map(toPublicEnvelope), new Map(batch.rows));
-  const col = <T>(pick: (row: KeyRow) => T) => changed.map(pick);
-  const { rows } = await sql<{ advanced: number }>`
-    with cp as (
-      update checkpoints set position = ${last}, updated_at = now()
-       where name = ${PROJECTOR_CHECKPOINT} and position = ${batch.checkpoint} and xmin = ${batch.version}::xid
-      returning 1),
-    keys_written as (
-      insert into ${sql.table(LIVE_TABLES.keys)} as t (id, account_id, key_type, name, prefix, active, state, created_at, expires_at,
-          revoked_at, revoked_reason, revoked_found_at, updated_at, last_position)
-      select id, account_id, key_type, name, prefix, state = 'active', state, created_at, expires_at, revoked_at, revoked_reason,
-             revoked_found_at, updated_at, last_position
-        from unnest(${col((r) => r.id)}::int8[], ${col((r) => r.accountId)}::int8[], ${col((r) => r.keyType)}::text[], ${col((r) => r.name)}::text[],
-                    ${col((r) => r.prefix)}::text[], ${col((r) => r.state)}::text[], ${col((r) => r.createdAt)}::timestamptz[],
-                    ${col((r) => r.expiresAt)}::timestamptz[], ${col((r) => r.revokedAt)}::timestamptz[], ${col((r) => r.revokedReason)}::text[],
-                    ${col((r) => r.revokedFoundAt)}::text[], ${col((r) => r.updatedAt)}::timestamptz[], ${col((r) => r.lastPosition)}::int8[])
-             as u(id, account_id, key_type, name, prefix, state, created_at, expires_at, revoked_at, revoked_reason, revoked_found_at, updated_at, last_position)
-       where exists (select 1 from cp)
-      on conflict (id) do update set name = excluded.name, active = excluded.active, state = excluded.state, expires_at = excluded.expires_at,
-          revoked_at = excluded.revoked_at, revoked_reason = excluded.revoked_reason, revoked_found_at = excluded.revoked_found_at,
-          updated_at = excluded.updated_at, last_position = excluded.last_position
-       where t.last_position < excluded.last_position),
-    log_written as (
-      insert into ${sql.table(LIVE_TABLES.securityLog)} (id, account_id, action, ip_address, created_at, details)
-      select * from unnest(${entries.map((e) => e.id)}::int8[], ${entries.map((e) => e.accountId)}::int8[], ${entries.map((e) => e.action)}::text[],
-                           ${entries.map((e) => e.ipAddress)}::text[], ${entries.map((e) => e.createdAt)}::timestamptz[],
-                           ${entries.map((e) => JSON.stringify(e.details))}::jsonb[])
-       where exists (select 1 from cp)
-      on conflict (id) do nothing)
-    select set_config('synchronous_commit', 'off', true) as flush_wait, (select count(*) from cp)::int as advanced`.execute(db);
-  return rows[0].advanced === 1;
+  return writeProjected(db, LIVE_TABLES, changed, entries, { name: PROJECTOR_CHECKPOINT, position: last, from: { position: batch.checkpoint, version: batch.version } });
 }
 
 /** A keys row as `to_jsonb` gives it. */
