@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { headPosition, readCheckpoint, saveCheckpoint } from '@keys/event-store';
 import { createTestContext, type TestContext } from '@keys/testing';
 import { openKeyService, operator } from '../../../test/fixtures/command-app.fixture';
+import { writeKeyHistories } from './key-history.spec-helper';
 import { type ReadModelDatabase, PROJECTOR_CHECKPOINT, cleanReplayChecksum, projectFromStore, readModelChecksum } from './index';
 import { readBatch, writeBatch } from './projector-checkpoint';
 
@@ -13,14 +14,7 @@ describe('projector batches', () => {
   let accountId: number;
 
   /** n keys, each created, renamed and deactivated: later events fold onto rows earlier batches wrote. */
-  const write = async (n: number) => {
-    for (let i = 0; i < n; i++) {
-      const key = await store.keys.createKey({ accountId, keyType: 'proxy', name: `k${i}`, expiresAt: null }, operator);
-      const keyId = key.state.keyId;
-      await store.keys.changeKey(keyId, null, (_s, now) => [{ type: 'RenameKey', keyId, name: `k${i}'`, now }], operator);
-      await store.keys.changeKey(keyId, null, (_s, now) => [{ type: 'DeactivateKey', keyId, now }], operator);
-    }
-  };
+  const write = (n: number) => writeKeyHistories(store, accountId, operator, n, { deactivate: true });
   const checkpoint = () => readCheckpoint(store.db as never, PROJECTOR_CHECKPOINT);
   const keyCount = async () => Number((await db.selectFrom('keys').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
   const expectEqualToCleanReplay = async () => {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { readCheckpoint } from '@keys/event-store';
 import { createTestContext, type TestContext } from '@keys/testing';
 import { openKeyService, operator } from '../../../test/fixtures/command-app.fixture';
+import { writeKeyHistories } from './key-history.spec-helper';
 import { type ReadModelDatabase, PROJECTOR_CHECKPOINT, cleanReplayChecksum, projectFromStore, readModelChecksum, rebuildReadModels, recordKeyUsage } from './index';
 
 // The swap's two races, made deterministic: the projector moves ahead of the rebuild's replay, or lags
@@ -12,13 +13,7 @@ describe('rebuildReadModels swap', () => {
   let db: Kysely<ReadModelDatabase>;
   let accountId: number;
 
-  const write = async (n: number) => {
-    for (let i = 0; i < n; i++) {
-      const key = await store.keys.createKey({ accountId, keyType: 'proxy', name: `k${i}`, expiresAt: null }, operator);
-      const keyId = key.state.keyId;
-      await store.keys.changeKey(keyId, null, (_s, now) => [{ type: 'RenameKey', keyId, name: `k${i}'`, now }], operator);
-    }
-  };
+  const write = (n: number) => writeKeyHistories(store, accountId, operator, n);
   const checkpoint = () => readCheckpoint(store.db as never, PROJECTOR_CHECKPOINT);
 
   beforeAll(async () => {
