@@ -189,15 +189,6 @@ export class ClusterLoad {
   }
 }
 
-/** `work`, or a rejection naming `what` once `ms` have passed (the work goes on unobserved). */
-function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
-
 type StreamEntry = { seq: number; msgId?: string; eventId: string; position: number };
 
 /**
@@ -208,8 +199,9 @@ type StreamEntry = { seq: number; msgId?: string; eventId: string; position: num
  */
 export async function streamEventIds(nc: NatsConnection, stream: string, deadlineMs = 60_000): Promise<StreamEntry[]> {
   const deadline = Date.now() + deadlineMs;
-  const jsm = await bounded(nc.jetstreamManager(), 5000, 'JetStream manager');
-  const { state } = await bounded(jsm.streams.info(stream), 5000, `stream info ${stream}`);
+  // Each of these is a request, which nats.js bounds by its timeout.
+  const jsm = await nc.jetstreamManager();
+  const { state } = await jsm.streams.info(stream);
   const out = new Array<StreamEntry>(Math.max(0, state.last_seq - state.first_seq + 1));
   let next = state.first_seq;
   let lastError = '';
@@ -217,7 +209,7 @@ export async function streamEventIds(nc: NatsConnection, stream: string, deadlin
     for (let seq = next++; seq <= state.last_seq; seq = next++) {
       for (;;) {
         try {
-          const msg = await bounded(jsm.streams.getMessage(stream, { seq }), 6000, `message ${seq}`);
+          const msg = await jsm.streams.getMessage(stream, { seq });
           const envelope = decodeEnvelope(msg.data) as { eventId: string; position: number };
           out[seq - state.first_seq] = { seq, msgId: msg.header?.get('Nats-Msg-Id'), eventId: envelope.eventId, position: envelope.position };
           break;
