@@ -55,7 +55,13 @@ export async function verifyAudit(args: string[], out: Output): Promise<number> 
         { waitOnFirstConnect: false, timeout: 5000, maxReconnectAttempts: 0 },
       );
       try {
-        const comparison = await compareWithStream(db, nc, config.streamName);
+        const streamBar = progress('compared with the stream', { unit: 'messages' });
+        let comparison;
+        try {
+          comparison = await compareWithStream(db, nc, config.streamName, { onProgress: (read, total) => streamBar.update(read, total) });
+        } finally {
+          streamBar.finish();
+        }
         if (comparison.findings.length > 0) {
           const first = comparison.findings[0];
           const shown = comparison.findings.slice(0, 10).map((f) => describeStreamFinding(f, config.streamName));
