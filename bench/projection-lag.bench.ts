@@ -12,9 +12,14 @@ const WARM_UP_MS = 3000;
 /**
  * projection_lag_p99: the command app (for its outbox relay) and the projector in their own processes;
  * this process appends KeyCreated events at a steady RATE_PER_SECOND through the group-commit appender and
- * records when each append committed; a tight poll (1 ms apart) of the projector's checkpoint records when
- * each position became visible. The checkpoint is saved in the same transaction as the read-model rows, so
+ * records when each append committed; a notification from the projector's checkpoint row records when each
+ * position became visible. The checkpoint is saved in the same transaction as the read-model rows, so
  * "checkpoint >= position" is exactly "the event's row is visible". Lag = visible - committed, per event.
+ *
+ * The notification comes from a trigger the bench puts on `checkpoints` in its own throwaway database; NOTIFY is
+ * delivered when the projector's statement commits, i.e. when the rows became visible to others. (A poll of the
+ * checkpoint every millisecond would read each position up to a millisecond late and run a thousand queries a
+ * second beside the measured pipeline.)
  */
 export async function projectionLagP99(env: BenchEnv, durationMs: number): Promise<BenchResult> {
   const db = await openEventStore(env.databaseUrl, { max: 4 });
@@ -22,8 +27,8 @@ export async function projectionLagP99(env: BenchEnv, durationMs: number): Promi
   const shared = { DATABASE_URL: env.databaseUrl, NATS_URL: env.natsUrl, KEYS_STREAM: env.streamName, KEYS_SUBJECT_PREFIX: env.subjectPrefix };
   const command = startApp('command', { RATE_LIMIT_PER_SECOND: '0', ...shared, PORT: '3900' });
   const projector = startApp('projector', { ...shared, PORT: '3901' });
-  const poller = new Client({ connectionString: env.databaseUrl });
-  await poller.connect();
+  const listener = new Client({ connectionString: env.databaseUrl });
+  await listener.connect();
   const committedAt = new Map<number, number>();
   const visibleAt = new Map<number, number>();
   let keyId = 20_000_000;
@@ -43,10 +48,26 @@ export async function projectionLagP99(env: BenchEnv, durationMs: number): Promi
     });
     committedAt.set(envelope.position, performance.now());
   };
-  const checkpoint = async () => {
-    const { rows } = await poller.query<{ position: string }>(`select position from checkpoints where name = 'projector'`);
-    return Number(rows[0]?.position ?? 0);
-  };
+  let seen = 0;
+  let onSeen = (): void => undefined;
+  listener.on('notification', (message) => {
+    const now = performance.now();
+    const position = Number(message.payload);
+    for (let p = seen + 1; p <= position; p++) visibleAt.set(p, now);
+    seen = Math.max(seen, position);
+    onSeen();
+  });
+  const reached = (position: number, timeoutMs: number) =>
+    new Promise<void>((resolve, reject) => {
+      if (seen >= position) return resolve();
+      const timer = setTimeout(() => reject(new Error(`the projector did not reach ${position} within ${timeoutMs} ms`)), timeoutMs);
+      onSeen = () => {
+        if (seen < position) return;
+        clearTimeout(timer);
+        onSeen = () => undefined;
+        resolve();
+      };
+    });
   /** Appends at RATE_PER_SECOND for `ms` (every tick issues however many are due since the start); resolves when all committed. */
   const steadyAppends = async (ms: number): Promise<number> => {
     const appends: Promise<void>[] = [];
@@ -63,25 +84,15 @@ export async function projectionLagP99(env: BenchEnv, durationMs: number): Promi
   try {
     await waitForHttp('http://127.0.0.1:3900/health/ready');
     await waitForHttp('http://127.0.0.1:3901/health/ready');
+    await listener.query(CHECKPOINT_TRIGGER);
+    await listener.query('listen bench_checkpoint');
     // Warm the pipeline up (relay, JetStream consumer, projector: JIT, pools, the new tables' first pages and
     // statistics) at the measured rate for WARM_UP_MS, then start from a caught-up projector. The first seconds
     // after the apps start were where most of the tail came from; the measured window is the steady state.
     await steadyAppends(WARM_UP_MS);
     const warm = await headPosition(db);
-    await waitUntil(async () => (await checkpoint()) >= warm, 30_000);
+    await reached(warm, 30_000);
     const first = warm + 1;
-
-    let polling = true;
-    let seen = warm;
-    const poll = (async () => {
-      while (polling) {
-        const position = await checkpoint();
-        const now = performance.now();
-        for (let p = seen + 1; p <= position; p++) visibleAt.set(p, now);
-        seen = Math.max(seen, position);
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    })();
 
     const meter = CpuMeter.start({ projector, command });
     const started = performance.now();
@@ -89,9 +100,7 @@ export async function projectionLagP99(env: BenchEnv, durationMs: number): Promi
     const cpu = meter.perOperation(total);
     const issuedSeconds = (performance.now() - started) / 1000;
     const last = await headPosition(db);
-    await waitUntil(async () => seen >= last, 60_000);
-    polling = false;
-    await poll;
+    await reached(last, 60_000);
 
     const lags: number[] = [];
     for (let p = first; p <= last; p++) lags.push(Math.max(0, (visibleAt.get(p) as number) - (committedAt.get(p) as number)));
@@ -108,7 +117,7 @@ export async function projectionLagP99(env: BenchEnv, durationMs: number): Promi
       notes: { p50_ms: round(percentile(lags, 50), 2), max_ms: round(lags[lags.length - 1], 2), events: lags.length, rate_per_s: round(total / issuedSeconds), ...cpu },
     };
   } finally {
-    await poller.end();
+    await listener.end();
     await appender.close();
     await db.destroy();
     await projector.stop();
@@ -116,10 +125,12 @@ export async function projectionLagP99(env: BenchEnv, durationMs: number): Promi
   }
 }
 
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Notifies `bench_checkpoint` with the projector's position whenever its checkpoint row is written. */
+const CHECKPOINT_TRIGGER = `
+  create or replace function bench_checkpoint_notify() returns trigger language plpgsql as $$
+  begin
+    if new.name = 'projector' then perform pg_notify('bench_checkpoint', new.position::text); end if;
+    return null;
+  end $$;
+  create or replace trigger bench_checkpoint_notify after insert or update on checkpoints
+    for each row execute function bench_checkpoint_notify();`;
