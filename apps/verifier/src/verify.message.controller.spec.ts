@@ -71,6 +71,24 @@ describe('VerifyMessageController answers', () => {
     expect(ask('ms-nope')).toEqual({ valid: false, code: 'MALFORMED', status: 401 });
     expect(ask(generateKey('proxy').key, 'other')).toEqual({ valid: false, code: 'BAD_REQUEST', status: 400 });
   });
+
+  it('answers MALFORMED for a key of the right length that is not well formed, also one a character away from a stored key', () => {
+    const { index, ask } = harness();
+    const material = generateKey('proxy');
+    index.apply({ position: 1, type: 'KeyCreated', data: { keyId: 1, accountId: 1, keyType: 'proxy', name: 'k', prefix: material.prefix, hash: material.hash, expiresAt: null } });
+    const key = material.key;
+    const changedAt = (i: number, c: string) => key.slice(0, i) + c + key.slice(i + 1);
+    const other = (c: string) => (c === 'A' ? 'B' : 'A');
+    expect(ask(key)).toMatchObject({ code: 'VALID' });
+    // The checksum no longer matches the body.
+    expect(ask(changedAt(10, other(key[10])))).toEqual({ valid: false, code: 'MALFORMED', status: 401 });
+    expect(ask(changedAt(key.length - 1, other(key[key.length - 1])))).toEqual({ valid: false, code: 'MALFORMED', status: 401 });
+    // Outside the alphabet, and another type prefix.
+    expect(ask(changedAt(10, '_'))).toEqual({ valid: false, code: 'MALFORMED', status: 401 });
+    expect(ask(`xx-${key.slice(3)}`)).toEqual({ valid: false, code: 'MALFORMED', status: 401 });
+    // Well formed, never issued.
+    expect(ask(generateKey('billing').key, 'billing')).toEqual({ valid: false, code: 'NOT_FOUND', status: 401 });
+  });
 });
 
 describe('VerifyMessageController metrics', () => {

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Msg, NatsConnection, NatsError, Subscription } from 'nats';
 import { VERIFIER_QUEUE_GROUP, verifySubject } from '@keys/bus';
 import { type Verdict, type VerifyCode, VERIFY_STATUS, judgeKey, refusal } from '@keys/domain';
-import { parseKey } from '@keys/key-material';
+import { KEY_LENGTH, keyPrefix, parseKey } from '@keys/key-material';
 import { ThrottledWarning, counter, histogram, within } from '@keys/platform';
 import { type VerifierIndex, digestOfKey } from './verifier-index';
 import { KeyUsage } from './key-usage';
@@ -170,17 +170,20 @@ export class VerifyMessageController {
   }
 
   private judge(request: VerifyRequest, nowMs: number): Answer {
-    const parsed = parseKey(request.key);
-    if (!parsed.ok) return MALFORMED;
-    const slot = this.index.slotOf(digestOfKey(parsed.key, this.digest));
-    if (slot < 0) return NOT_FOUND;
+    const key = request.key;
+    // A key of the right length is looked up first: a stored digest matches only the very key that was issued,
+    // and every issued key is well formed, so for a key the index holds the format checks (prefix, alphabet,
+    // checksum) could only pass. They run for a key it does not hold, to tell MALFORMED from NOT_FOUND. Any
+    // other length is refused by them before anything is hashed.
+    const slot = key.length === KEY_LENGTH ? this.index.slotOf(digestOfKey(key, this.digest)) : -1;
+    if (slot < 0) return parseKey(key).ok ? NOT_FOUND : MALFORMED;
     // A key asked about again since its last event: its stored VALID answer, if time and scope still allow it.
     const cached = this.index.validAnswer(slot, request.scope, nowMs);
     if (cached) {
       this.usage.record(slot, this.index.keyIdAt(slot), nowMs);
       return cached;
     }
-    const verdict = judgeKey(this.index.keyAt(slot, parsed.prefix), request.scope, nowMs);
+    const verdict = judgeKey(this.index.keyAt(slot, keyPrefix(key)), request.scope, nowMs);
     if (!verdict.valid) return { verdict, bytes: encodeVerdict(verdict) };
     this.usage.record(slot, verdict.key.id, nowMs);
     const answer = { verdict, bytes: encodeVerdict(verdict) };
