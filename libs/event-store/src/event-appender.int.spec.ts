@@ -85,6 +85,31 @@ describe('EventAppender isolation', () => {
     expect(rows[0].n).toBe(1);
   });
 
+  it('stores stream ids, types and documents with quotes, backslashes, commas, braces and other scripts exactly, in one batch', async () => {
+    const appender = new EventAppender(db);
+    const awkward = ['a"b', 'c\\d', 'e,f', '{g}', 'NULL', ' h ', 'ünï 日本 🔑', '\\"', ''];
+    const requests: AppendRequest[] = awkward.map((text, i) => ({
+      streamId: `odd-${i}-${text}`,
+      expectedVersion: 0,
+      accountId: i % 2 === 0 ? null : 7,
+      events: [{ type: `Odd"${text}`, data: { text, nested: { list: [text, 1, null], quote: '"', slash: '\\' } }, metadata: { actor: { type: 'system', name: text } } } as never],
+    }));
+    const appended = await Promise.all(requests.map((request) => appender.append(request)));
+    await appender.close();
+    // One transaction, so one batch through the array literals.
+    const positions = appended.map(([e]) => e.position);
+    const { rows } = await sql<{ n: number }>`select count(distinct xmin::text)::int as n from events where position = any(${positions}::int8[])`.execute(db);
+    expect(rows[0].n).toBe(1);
+    for (const [i, request] of requests.entries()) {
+      const [stored] = await readStream(db, request.streamId);
+      expect(stored).toMatchObject({ streamId: request.streamId, type: request.events[0].type, data: request.events[0].data, metadata: request.events[0].metadata });
+      expect(stored).toEqual(appended[i][0]);
+      const account = await sql<{ account_id: number | null }>`select account_id from events where position = ${stored.position}`.execute(db);
+      expect(account.rows[0].account_id).toBe(request.accountId);
+    }
+    expect(await verifyChain(db)).toMatchObject({ ok: true });
+  });
+
   it('appendAll commits several streams together, or none of them when one check fails', async () => {
     const appender = new EventAppender(db, { inlineProjections: [probe] });
     try {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { EventEnvelope } from '@keys/domain';
 
 /**
@@ -52,7 +52,7 @@ export function computeEventHash(prevHash: string, envelope: EventEnvelope & { a
     data: envelope.data,
     metadata: envelope.metadata,
   });
-  return createHash('sha256').update(`${prevHash}\n${content}`).digest('hex');
+  return hash('sha256', `${prevHash}\n${content}`, 'hex');
 }
 
 /** computeEventHash's content around the position, which is known only once the append lock is held. */
@@ -74,7 +74,10 @@ export function eventHashTemplate(envelope: Omit<EventEnvelope, 'position'> & { 
   };
 }
 
-/** Equals computeEventHash(prevHash, envelope) for the envelope the template was made from, at `position`. */
+/**
+ * Equals computeEventHash(prevHash, envelope) for the envelope the template was made from, at `position`. Runs under
+ * the append lock for every event: one-shot `crypto.hash`, no Hash object.
+ */
 export function hashFromTemplate(prevHash: string, template: EventHashTemplate, position: number): string {
-  return createHash('sha256').update(`${prevHash}\n${template.before}${canonicalJson(position)}${template.after}`).digest('hex');
+  return hash('sha256', `${prevHash}\n${template.before}${canonicalJson(position)}${template.after}`, 'hex');
 }
